@@ -1,0 +1,99 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Twilio } from 'twilio';
+import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import { Message } from '../db/entities';
+import { adoptWaitingEvents, applyDeliveryEvents, recordDeliveryReport } from '../db/delivery';
+import { fromTwilioMessageStatus } from '../db/twilio-status';
+import type { ActivityDeps } from './index';
+import { messageState } from './message-state';
+
+/** How far back a retried attempt looks for a send the provider took but we never heard of. */
+const LOST_SEND_WINDOW_MS = 10 * 60 * 1000;
+
+export function createTwilioActivities({ orm, twilio, config }: ActivityDeps) {
+  return {
+    /**
+     * Hands the message to Twilio once. The provider id is stored before anything else; a retried
+     * attempt first asks Twilio whether an earlier attempt got through after all.
+     */
+    async sendSms({ messageId }: { messageId: number }) {
+      const em = orm.em.fork();
+      const message = await em.findOneOrFail(Message, { id: messageId });
+      if (message.providerMessageId || message.hasFinalStatus()) return { state: messageState(message), adoptedEvents: 0 };
+      if (!message.toAddress || !message.fromAddress) {
+        throw ApplicationFailure.nonRetryable(`message ${messageId} has no sender or recipient`, 'ProviderRejected', { code: 'NO_ADDRESS' });
+      }
+
+      const earlier = Context.current().info.attempt > 1 ? await findLostSend(twilio, em, message) : undefined;
+      const sent = earlier ?? (await createTwilioMessage(twilio, message, `${config.publicBaseUrl}/twilio/sms/status`));
+
+      message.markAccepted(sent.sid, new Date());
+      await em.flush();
+      const adoptedEvents = await adoptWaitingEvents(em, message, 'twilio');
+      return { state: messageState(message), adoptedEvents };
+    },
+
+    /** Asks Twilio for the message's status when its callbacks stopped coming. */
+    async reconcileDelivery({ messageId }: { messageId: number }) {
+      const em = orm.em.fork();
+      const message = await em.findOneOrFail(Message, { id: messageId });
+      if (message.providerMessageId) {
+        const remote = await twilio.messages(message.providerMessageId).fetch();
+        await recordDeliveryReport(em, {
+          provider: 'twilio',
+          channel: 'sms',
+          messageId,
+          providerMessageId: remote.sid,
+          rawStatus: remote.status,
+          status: fromTwilioMessageStatus(remote.status),
+          errorCode: remote.errorCode ? String(remote.errorCode) : null,
+          errorMessage: remote.errorMessage,
+          occurredAt: remote.dateUpdated,
+          payload: { source: 'reconcile', status: remote.status, error_code: remote.errorCode },
+        });
+      }
+      return { state: messageState(await applyDeliveryEvents(em, messageId)) };
+    },
+  };
+}
+
+async function createTwilioMessage(twilio: Twilio, message: Message, statusCallback: string): Promise<MessageInstance> {
+  try {
+    return await twilio.messages.create({
+      to: message.toAddress!,
+      from: message.fromAddress!,
+      body: message.body ?? undefined,
+      mediaUrl: message.mediaUrls.length > 0 ? message.mediaUrls : undefined,
+      statusCallback,
+    });
+  } catch (error) {
+    throw classifyTwilioError(error);
+  }
+}
+
+/**
+ * Twilio's 4xx answers (an invalid number, a blocked recipient, a bad sender) will not change on
+ * a retry; everything else (5xx, 429, timeouts, resets) may.
+ */
+function classifyTwilioError(error: unknown): unknown {
+  const status = (error as { status?: number }).status;
+  const code = (error as { code?: number }).code;
+  if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) {
+    return ApplicationFailure.nonRetryable((error as Error).message, 'ProviderRejected', { code: code ?? status, status });
+  }
+  return error;
+}
+
+async function findLostSend(twilio: Twilio, em: ReturnType<ActivityDeps['orm']['em']['fork']>, message: Message): Promise<MessageInstance | undefined> {
+  const candidates = await twilio.messages.list({
+    to: message.toAddress!,
+    from: message.fromAddress!,
+    dateSentAfter: new Date(message.createdAt.getTime() - LOST_SEND_WINDOW_MS),
+    limit: 50,
+  });
+  const matching = candidates.filter((c) => c.body === (message.body ?? '') && c.dateCreated >= new Date(message.createdAt.getTime() - 1000));
+  if (matching.length === 0) return undefined;
+  const known = await em.find(Message, { channel: 'sms', providerMessageId: { $in: matching.map((c) => c.sid) } }, { fields: ['providerMessageId'] });
+  const knownSids = new Set(known.map((m) => m.providerMessageId));
+  return matching.reverse().find((c) => !knownSids.has(c.sid));
+}

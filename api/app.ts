@@ -1,0 +1,46 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import { adminKeyAuthenticator } from './auth';
+import type { AppDeps } from './deps';
+import { Forbidden } from './errors';
+import { errorMiddleware } from './middleware/errors';
+import { requestLog } from './middleware/request-log';
+import { koaPath, validateInput, type Route } from './route';
+import { buildOpenApiDocument } from './openapi';
+import { docsRoutes } from './routes/docs';
+import { healthRoutes } from './routes/health';
+import { messageRoutes } from './routes/messages';
+import { smsRoutes } from './routes/sms';
+import { twilioRoutes } from './routes/twilio';
+
+/** Every route of the API, in one table: served, documented and swept by the tests from here. */
+export function apiRoutes(deps: AppDeps): Route[] {
+  return [...healthRoutes(deps), ...smsRoutes(deps), ...twilioRoutes(deps), ...messageRoutes(deps)];
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: true });
+  const authenticator = deps.authenticator ?? adminKeyAuthenticator(deps.config.adminApiKey);
+  const routes = apiRoutes(deps);
+  const document = buildOpenApiDocument(routes, deps.version);
+  const router = new Router();
+
+  for (const spec of [...routes, ...docsRoutes(document)]) {
+    router[spec.method](koaPath(spec.path), async (ctx) => {
+      let principal;
+      if (spec.access === 'authenticated' || spec.access === 'admin') {
+        principal = await authenticator.authenticate(ctx);
+        ctx.state.principal = principal;
+        if (spec.access === 'admin' && principal.kind !== 'admin') throw new Forbidden('Only the admin key may do this');
+      }
+      const input = await validateInput(ctx, spec);
+      await spec.handler(ctx, { ...input, principal });
+    });
+  }
+
+  app.use(requestLog(deps.logger));
+  app.use(errorMiddleware);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}

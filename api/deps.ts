@@ -1,0 +1,15 @@
+import type { Client as TemporalClient } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../config/env';
+import type { Orm } from '../db/orm';
+import type { Authenticator } from './auth';
+
+export interface AppDeps {
+  orm: Orm;
+  temporal: TemporalClient;
+  config: Pick<Config, 'publicBaseUrl' | 'adminApiKey' | 'temporal' | 'twilio'>;
+  logger: Logger;
+  /** Defaults to the admin key alone. */
+  authenticator?: Authenticator;
+  version?: string;
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Business, Location, Staff } from '../../db/entities';
+import {
+  RecipientNotFound,
+  RecipientUnreachable,
+  RequestConflict,
+  assertSameRequest,
+  findRequestMessages,
+  insertOutboundMessages,
+  openConversations,
+  resolveClients,
+  sendingNumber,
+  type Recipient,
+} from '../../db/sends';
+import { assertBusinessAccess } from '../auth';
+import { fingerprint } from '../canonical';
+import type { AppDeps } from '../deps';
+import { Conflict, NotFound, ValidationFailed } from '../errors';
+import { route } from '../route';
+import { startSendWorkflows } from '../send-workflows';
+import { bodyId, errorResponses, phoneNumber, requestId, timestamp } from '../schemas/common';
+
+const MAX_RECIPIENTS = 1000;
+
+const recipientSchema = z
+  .object({ client_id: bodyId.optional(), to: phoneNumber.optional() })
+  .refine((r) => (r.client_id === undefined) !== (r.to === undefined), { message: 'give exactly one of client_id or to' });
+
+export const smsSendBody = z
+  .object({
+    business_id: bodyId,
+    client_id: bodyId.optional(),
+    to: phoneNumber.optional(),
+    recipients: z.array(recipientSchema).min(1).max(MAX_RECIPIENTS).optional(),
+    body: z.string().min(1).max(1600),
+    location_id: bodyId.optional(),
+    staff_id: bodyId.optional(),
+    from: phoneNumber.optional(),
+    request_id: requestId.optional(),
+    send_at: timestamp.optional(),
+    media_urls: z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(10).optional(),
+  })
+  .superRefine((b, ctx) => {
+    const given = [b.client_id, b.to, b.recipients].filter((v) => v !== undefined).length;
+    if (given !== 1) ctx.addIssue({ code: 'custom', path: ['to'], message: 'give exactly one of client_id, to or recipients' });
+  })
+  .meta({ id: 'SmsSendRequest' });
+
+const queuedMessage = z.object({
+  message_id: z.number().int(),
+  conversation_id: z.number().int().nullable(),
+  to: z.string().nullable(),
+  status: z.string(),
+  error_code: z.string().nullable(),
+  workflow_id: z.string().nullable(),
+});
+const sendResponse = z.object({ request_id: z.string(), messages: z.array(queuedMessage) }).meta({ id: 'SendAccepted' });
+
+export function smsRoutes({ orm, temporal, config }: AppDeps) {
+  return [
+    route({
+      method: 'post', path: '/sms/send', tag: 'sms', summary: 'Queue SMS for sending and database recording', access: 'authenticated',
+      description:
+        'Stores one message per recipient and starts its `sendMessage` workflow. Repeating a request with the same ' +
+        '`request_id` returns the original messages with 200 and sends nothing again; the same `request_id` with a ' +
+        'different body is a 409. Opted-out recipients are stored as CANCELED with error_code OPTED_OUT.',
+      body: smsSendBody,
+      responses: {
+        202: { description: 'Queued', schema: sendResponse },
+        200: { description: 'A repeat of an earlier request: its messages, nothing sent again', schema: sendResponse },
+        409: { description: 'request_id reused with a different body, or the business cannot send', schema: errorResponses[403].schema },
+        ...errorResponses,
+      },
+      handler: async (ctx, { body, principal }) => {
+        assertBusinessAccess(principal!, body.business_id);
+        const em = orm.em.fork() as EntityManager;
+        const { request_id: givenRequestId, ...content } = body;
+        const requestHash = fingerprint(content);
+        const requestIdValue = givenRequestId ?? randomUUID();
+
+        let messages = givenRequestId ? await findRequestMessages(em, body.business_id, givenRequestId) : [];
+        const repeated = messages.length > 0;
+        if (!repeated) {
+          const business = await em.findOne(Business, { id: body.business_id });
+          if (!business) throw new NotFound(`business ${body.business_id} not found`);
+          if (business.status !== 'ACTIVE') throw new Conflict(`business ${business.id} is ${business.status}, not ACTIVE`);
+          await checkStaffAndLocation(em, body.business_id, body.staff_id, body.location_id);
+          const from = await resolveSender(em, body.business_id, body.from, body.location_id);
+          const recipients: Recipient[] = body.recipients
+            ? body.recipients.map((r) => ({ clientId: r.client_id, to: r.to }))
+            : [{ clientId: body.client_id, to: body.to }];
+          const clients = await resolveClients(em, body.business_id, 'sms', recipients).catch(recipientError);
+          const conversations = await openConversations(em, body.business_id, clients, body.location_id);
+          const unique = new Map(clients.map((c) => [c.phone!, c]));
+          messages = await insertOutboundMessages(
+            em,
+            {
+              businessId: body.business_id,
+              channel: 'sms',
+              requestId: requestIdValue,
+              requestHash,
+              fromAddress: from,
+              locationId: body.location_id,
+              staffId: body.staff_id,
+              body: body.body,
+              mediaUrls: body.media_urls ?? [],
+              sendAt: body.send_at,
+            },
+            [...unique.values()].map((client) => ({ client, conversation: conversations.get(client.id)!, to: client.phone!, optedOut: client.smsOptOut })),
+          );
+        }
+        try {
+          assertSameRequest(messages, requestHash);
+        } catch (error) {
+          if (error instanceof RequestConflict) throw new Conflict(error.message);
+          throw error;
+        }
+
+        const workflowIds = await startSendWorkflows(temporal, config.temporal.taskQueue, messages);
+        ctx.status = repeated ? 200 : 202;
+        ctx.body = {
+          request_id: requestIdValue,
+          messages: messages.map((m) => ({
+            message_id: m.id,
+            conversation_id: m.conversationId ?? null,
+            to: m.toAddress ?? null,
+            status: m.status,
+            error_code: m.errorCode ?? null,
+            workflow_id: workflowIds.get(m.id) ?? (m.status === 'CANCELED' ? null : `message-${m.id}`),
+          })),
+        };
+      },
+    }),
+  ];
+}
+
+async function checkStaffAndLocation(em: EntityManager, businessId: number, staffId?: number, locationId?: number): Promise<void> {
+  if (staffId !== undefined && !(await em.findOne(Staff, { id: staffId, businessId }))) throw new NotFound(`staff ${staffId} not found`);
+  if (locationId !== undefined && !(await em.findOne(Location, { id: locationId, businessId }))) {
+    throw new NotFound(`location ${locationId} not found`);
+  }
+}
+
+/** The business's own number to send from: the one asked for (it must be theirs), or the location's. */
+async function resolveSender(em: EntityManager, businessId: number, from: string | undefined, locationId?: number): Promise<string> {
+  if (from !== undefined) {
+    const owned = await em.findOne(Location, { businessId, phoneNumber: from });
+    if (!owned) throw new ValidationFailed([{ loc: ['body', 'from'], msg: 'not one of this business\'s numbers', type: 'value_error' }]);
+    return from;
+  }
+  const location = await sendingNumber(em, businessId, locationId);
+  if (!location?.phoneNumber) throw new Conflict('this business has no SMS number to send from');
+  return location.phoneNumber;
+}
+
+function recipientError(error: unknown): never {
+  if (error instanceof RecipientNotFound) throw new NotFound(error.message);
+  if (error instanceof RecipientUnreachable) {
+    throw new ValidationFailed([{ loc: ['body', 'recipients', error.index, 'client_id'], msg: error.message, type: 'value_error' }]);
+  }
+  throw error;
+}

@@ -1,0 +1,73 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { applyDeliveryEvents, recordDeliveryReport } from '../../db/delivery';
+import { fromTwilioMessageStatus } from '../../db/twilio-status';
+import { deliveryStatusSignal, sendMessageWorkflowId } from '../../workflows/definitions';
+import type { AppDeps } from '../deps';
+import { Forbidden, ValidationFailed } from '../errors';
+import { route } from '../route';
+import { httpErrorSchema, validationErrorSchema } from '../schemas/common';
+import { verifyTwilioSignature } from '../twilio-signature';
+
+const formFields = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+
+const smsStatusCallback = z.object({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message sid'),
+  MessageStatus: z.string().min(1).max(32),
+  AccountSid: z.string().max(64).optional(),
+  ErrorCode: z.string().max(16).optional(),
+  ErrorMessage: z.string().max(1024).optional(),
+});
+
+export function twilioRoutes({ orm, temporal, config }: AppDeps) {
+  return [
+    route({
+      method: 'post', path: '/twilio/sms/status', tag: 'twilio', summary: 'Process SMS delivery status updates from Twilio', access: 'provider',
+      description:
+        'Twilio status callback (form-encoded, `X-Twilio-Signature` checked against PUBLIC_BASE_URL). Every callback is kept ' +
+        'as an event; the message status only ever moves forward. Signals the running `sendMessage` workflow, or applies ' +
+        'the status directly when it has finished.',
+      body: formFields,
+      bodyKind: 'form',
+      responses: {
+        204: { description: 'Recorded' },
+        403: { description: 'Bad signature or account', schema: httpErrorSchema },
+        422: { description: 'Not a status callback', schema: validationErrorSchema },
+      },
+      handler: async (ctx, { body }) => {
+        verifyTwilioSignature(ctx, config.twilio.authToken, config.publicBaseUrl, body);
+        const parsed = smsStatusCallback.safeParse(body);
+        if (!parsed.success) {
+          throw new ValidationFailed(parsed.error.issues.map((i) => ({ loc: ['body', ...i.path.map(String)], msg: i.message, type: i.code })));
+        }
+        const callback = parsed.data;
+        if (callback.AccountSid && callback.AccountSid !== config.twilio.accountSid) throw new Forbidden('Unknown Twilio account');
+
+        const em = orm.em.fork() as EntityManager;
+        const status = fromTwilioMessageStatus(callback.MessageStatus);
+        const { event, message, duplicate } = await recordDeliveryReport(em, {
+          provider: 'twilio',
+          channel: 'sms',
+          providerMessageId: callback.MessageSid,
+          providerEventId: ctx.get('I-Twilio-Idempotency-Token') || undefined,
+          rawStatus: callback.MessageStatus,
+          status,
+          errorCode: callback.ErrorCode || null,
+          errorMessage: callback.ErrorMessage || null,
+          occurredAt: new Date(),
+          payload: body,
+        });
+        if (!duplicate && event && message) {
+          try {
+            await temporal.workflow.getHandle(sendMessageWorkflowId(message.id)).signal(deliveryStatusSignal, { eventId: event.id, status });
+          } catch (error) {
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+            await applyDeliveryEvents(em, message.id);
+          }
+        }
+        ctx.status = 204;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
+import { SANDBOX_DEFAULTS } from '../sandbox/defaults';
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const urlString = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const envSchema = z.object({
+  PORT: port.default(8000),
+  PUBLIC_BASE_URL: urlString(['http:', 'https:']).optional(),
+  OMEGA_ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  DATABASE_URL: urlString(['postgres:', 'postgresql:']).optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('omega'),
+  PROVIDER_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
+  TWILIO_ACCOUNT_SID: optionalString.pipe(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional()),
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_API_KEY_SID: optionalString,
+  TWILIO_API_KEY_SECRET: optionalString,
+  TWILIO_TWIML_APP_SID: optionalString,
+  SENDGRID_API_KEY: optionalString,
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
+  SANDBOX_PORT: port.default(8025),
+  SANDBOX_URL: urlString(['http:', 'https:']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  publicBaseUrl: string;
+  adminApiKey: string;
+  adminApiKeyGenerated: boolean;
+  databaseUrl?: string;
+  temporal: { address?: string; namespace: string; taskQueue: string };
+  providerMode: 'sandbox' | 'live';
+  sandboxPort: number;
+  twilio: {
+    accountSid: string;
+    authToken: string;
+    apiKeySid?: string;
+    apiKeySecret?: string;
+    twimlAppSid?: string;
+    /** Where the Twilio REST client sends its requests; undefined means Twilio itself. */
+    baseUrl?: string;
+  };
+  sendgrid: { apiKey?: string; webhookPublicKey?: string };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const sandbox = e.PROVIDER_MODE === 'sandbox';
+  if (!sandbox) {
+    const missing = (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'OMEGA_ADMIN_API_KEY', 'PUBLIC_BASE_URL'] as const).filter(
+      (name) => !e[name],
+    );
+    if (missing.length > 0) throw new ConfigError(missing.map((name) => `${name}: required when PROVIDER_MODE=live`));
+  }
+  return {
+    port: e.PORT,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+    adminApiKey: e.OMEGA_ADMIN_API_KEY ?? `omega_admin_${randomBytes(24).toString('hex')}`,
+    adminApiKeyGenerated: !e.OMEGA_ADMIN_API_KEY,
+    databaseUrl: e.DATABASE_URL,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    providerMode: e.PROVIDER_MODE,
+    sandboxPort: e.SANDBOX_PORT,
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID ?? SANDBOX_DEFAULTS.accountSid,
+      authToken: e.TWILIO_AUTH_TOKEN ?? SANDBOX_DEFAULTS.authToken,
+      apiKeySid: e.TWILIO_API_KEY_SID,
+      apiKeySecret: e.TWILIO_API_KEY_SECRET,
+      twimlAppSid: e.TWILIO_TWIML_APP_SID,
+      baseUrl: sandbox ? (e.SANDBOX_URL ?? `http://127.0.0.1:${e.SANDBOX_PORT}`).replace(/\/+$/, '') : undefined,
+    },
+    sendgrid: { apiKey: e.SENDGRID_API_KEY, webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY },
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,99 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Message, MessageStatusEvent } from './entities';
+import type { MessageStatus } from './message-status';
+
+export interface DeliveryReport {
+  provider: MessageStatusEvent['provider'];
+  channel: Message['channel'];
+  messageId?: number;
+  providerMessageId?: string;
+  providerEventId?: string;
+  rawStatus: string;
+  /** Our status word for the provider's, or null for news that changes no status. */
+  status: MessageStatus | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  occurredAt?: Date | null;
+  payload: Record<string, unknown>;
+}
+
+export interface RecordedReport {
+  event: MessageStatusEvent | null;
+  message: Message | null;
+  /** The provider sent this very event before (same event id): nothing was stored. */
+  duplicate: boolean;
+}
+
+/**
+ * Keeps a provider's delivery news as an event, whatever it says. The message it belongs to may
+ * not know its provider id yet; the event then waits for it (see adoptWaitingEvents).
+ */
+export async function recordDeliveryReport(em: EntityManager, report: DeliveryReport): Promise<RecordedReport> {
+  const message = report.messageId
+    ? await em.findOne(Message, { id: report.messageId })
+    : report.providerMessageId
+      ? await em.findOne(Message, { channel: report.channel, providerMessageId: report.providerMessageId })
+      : null;
+  const rows = await em.getConnection().execute(
+    `insert into message_status_events (message_id, provider, provider_message_id, provider_event_id, status, raw_status,
+       error_code, error_message, payload, occurred_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
+     on conflict (provider, provider_event_id) where provider_event_id is not null do nothing
+     returning *`,
+    [
+      message?.id ?? null,
+      report.provider,
+      report.providerMessageId ?? message?.providerMessageId ?? null,
+      report.providerEventId ?? null,
+      report.status,
+      report.rawStatus,
+      report.errorCode ?? null,
+      report.errorMessage ?? null,
+      JSON.stringify(report.payload),
+      report.occurredAt ?? null,
+    ],
+  );
+  const event = rows.length > 0 ? em.map(MessageStatusEvent, rows[0]) : null;
+  return { event, message, duplicate: event === null };
+}
+
+/** Attaches events that arrived before their message's provider id was known. Returns how many. */
+export async function adoptWaitingEvents(em: EntityManager, message: Message, provider: MessageStatusEvent['provider']): Promise<number> {
+  if (!message.providerMessageId) return 0;
+  const result = await em.getConnection().execute<{ affectedRows: number }>(
+    `update message_status_events set message_id = ? where provider = ? and provider_message_id = ? and message_id is null`,
+    [message.id, provider, message.providerMessageId],
+    'run',
+  );
+  return result.affectedRows;
+}
+
+/**
+ * Applies every not-yet-applied event of a message, in the order the provider says they
+ * happened, under a row lock so that concurrent appliers serialize. Monotonic: an event that
+ * would move the message backwards is marked applied and changes nothing.
+ */
+export async function applyDeliveryEvents(em: EntityManager, messageId: number): Promise<Message> {
+  return em.transactional(async (tx) => {
+    const message = await tx.findOneOrFail(Message, { id: messageId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const events = await tx.find(
+      MessageStatusEvent,
+      { messageId, appliedAt: null },
+      { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] },
+    );
+    const now = new Date();
+    for (const event of events) {
+      if (event.status) {
+        message.applyDelivery({
+          status: event.status,
+          at: event.occurredAt ?? event.receivedAt,
+          errorCode: event.errorCode,
+          errorMessage: event.errorMessage,
+        });
+      }
+      event.appliedAt = now;
+    }
+    return message;
+  });
+}

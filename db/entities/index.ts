@@ -1,0 +1,25 @@
+export * from './business';
+export * from './location';
+export * from './staff';
+export * from './client';
+export * from './conversation';
+export * from './message';
+export * from './message-status-event';
+
+import { BusinessSchema } from './business';
+import { LocationSchema } from './location';
+import { StaffSchema } from './staff';
+import { ClientSchema } from './client';
+import { ConversationSchema } from './conversation';
+import { MessageSchema } from './message';
+import { MessageStatusEventSchema } from './message-status-event';
+
+export const entities = [
+  BusinessSchema,
+  LocationSchema,
+  StaffSchema,
+  ClientSchema,
+  ConversationSchema,
+  MessageSchema,
+  MessageStatusEventSchema,
+];

@@ -1,0 +1,113 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { bigintColumn, bigintId, timestamps } from './columns';
+import { isFinal, isForwardMove, type Channel, type Direction, type MessageStatus } from '../message-status';
+
+export interface DeliveryUpdate {
+  status: MessageStatus;
+  at: Date;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+}
+
+export class Message {
+  id!: number;
+  businessId!: number;
+  conversationId?: number | null;
+  clientId?: number | null;
+  channel!: Channel;
+  direction!: Direction;
+  status: MessageStatus = 'PENDING';
+  body?: string | null;
+  subject?: string | null;
+  html?: string | null;
+  fromAddress?: string | null;
+  toAddress?: string | null;
+  mediaUrls: string[] = [];
+  requestId?: string | null;
+  requestHash?: string | null;
+  providerMessageId?: string | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  attempts: number = 0;
+  isRead: boolean = false;
+  staffId?: number | null;
+  sendAt?: Date | null;
+  createdAt: Date = new Date();
+  sentAt?: Date | null;
+  deliveredAt?: Date | null;
+  updatedAt: Date = new Date();
+
+  hasFinalStatus(): boolean {
+    return isFinal(this.status);
+  }
+
+  /** The provider took the message: remember its id before anything else can go wrong. */
+  markAccepted(providerMessageId: string, at: Date): void {
+    this.providerMessageId = providerMessageId;
+    this.attempts += 1;
+    this.applyDelivery({ status: 'QUEUED', at });
+  }
+
+  markFailed(errorCode: string, errorMessage: string, at: Date): void {
+    this.attempts += 1;
+    this.applyDelivery({ status: 'FAILED', at, errorCode, errorMessage });
+  }
+
+  cancel(errorCode: string, errorMessage: string): void {
+    if (this.hasFinalStatus()) throw new Error(`message ${this.id} is ${this.status} and cannot be canceled`);
+    this.status = 'CANCELED';
+    this.errorCode = errorCode;
+    this.errorMessage = errorMessage;
+  }
+
+  /**
+   * Applies a provider's delivery news. Returns false, changing nothing, when it would move the
+   * message backwards: callbacks arrive late, twice and out of order.
+   */
+  applyDelivery(update: DeliveryUpdate): boolean {
+    if (!isForwardMove(this.status, update.status)) return false;
+    this.status = update.status;
+    if (update.status === 'SENT' || update.status === 'DELIVERED' || update.status === 'READ') this.sentAt ??= update.at;
+    if (update.status === 'DELIVERED' || update.status === 'READ') this.deliveredAt ??= update.at;
+    if (update.status === 'FAILED' || update.status === 'UNDELIVERED') {
+      this.errorCode = update.errorCode ?? this.errorCode ?? null;
+      this.errorMessage = update.errorMessage ?? this.errorMessage ?? null;
+    } else if (update.status === 'DELIVERED' || update.status === 'READ') {
+      this.errorCode = null;
+      this.errorMessage = null;
+    }
+    return true;
+  }
+}
+
+export const MessageSchema = new EntitySchema<Message>({
+  class: Message,
+  tableName: 'messages',
+  properties: {
+    id: bigintId(),
+    businessId: bigintColumn(),
+    conversationId: bigintColumn({ nullable: true }),
+    clientId: bigintColumn({ nullable: true }),
+    channel: { type: 'text' },
+    direction: { type: 'text' },
+    status: { type: 'text' },
+    body: { type: 'text', nullable: true },
+    subject: { type: 'text', nullable: true },
+    html: { type: 'text', nullable: true },
+    fromAddress: { type: 'text', nullable: true },
+    toAddress: { type: 'text', nullable: true },
+    mediaUrls: { type: 'json' },
+    requestId: { type: 'text', nullable: true },
+    requestHash: { type: 'text', nullable: true },
+    providerMessageId: { type: 'text', nullable: true },
+    errorCode: { type: 'text', nullable: true },
+    errorMessage: { type: 'text', nullable: true },
+    attempts: { type: 'integer' },
+    isRead: { type: 'boolean' },
+    staffId: bigintColumn({ nullable: true }),
+    sendAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    sentAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    deliveredAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    ...timestamps(),
+  },
+});

@@ -1,0 +1,141 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { BodyTooLargeError } from './body';
+import { controlRoutes } from './control';
+import { DEFAULT_CALLBACK_DELAY_MS, DEFAULT_SANDBOX_HOST } from './defaults';
+import { Scheduler } from './scheduler';
+import { SandboxState, type SandboxLog } from './state';
+import type { TwilioCredentials } from './twilio/auth';
+import type { DeliveredCallback } from './twilio/callbacks';
+import { errors, twilioError } from './twilio/errors';
+import { snapshot, type SandboxMessage } from './twilio/message';
+import { TwilioMessages } from './twilio/messages';
+import { twilioRoutes } from './twilio/routes';
+
+export type { DeliveredCallback } from './twilio/callbacks';
+export type { SandboxMessage, StatusChange } from './twilio/message';
+
+export interface SandboxOptions {
+  twilio: TwilioCredentials;
+  /** Delay before each successive status change / callback; default 150 ms. */
+  callbackDelayMs?: number;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export interface Sandbox {
+  /** Starts serving; resolves the base URL, e.g. http://127.0.0.1:8025. Port 0 picks a free port. */
+  listen(port: number, host?: string): Promise<string>;
+  /** Stops the server and cancels every pending status change and callback. */
+  close(): Promise<void>;
+  readonly url: string;
+  /** Every message created, in creation order (copies). */
+  messages(): SandboxMessage[];
+  /** Every status callback attempted, in order (copies). */
+  callbacks(): DeliveredCallback[];
+  /** Forgets all messages and callbacks and cancels pending ones. */
+  reset(): void;
+}
+
+function errorBoundary(log: SandboxLog): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        ctx.status = 413;
+        ctx.body = twilioError(413, 20001, 'Request entity too large');
+        return;
+      }
+      log({ event: 'error', method: ctx.method, path: ctx.path, error: String(error) });
+      ctx.status = 500;
+      ctx.body = errors.internal();
+    }
+  };
+}
+
+function requestLog(log: SandboxLog): Koa.Middleware {
+  return async (ctx, next) => {
+    const started = Date.now();
+    await next();
+    log({ event: 'request', method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started });
+  };
+}
+
+function publicHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function createSandbox(options: SandboxOptions): Sandbox {
+  const log: SandboxLog = options.log ?? (() => undefined);
+  const state = new SandboxState();
+  const scheduler = new Scheduler((error) => log({ event: 'task.error', error: String(error) }));
+  const messages = new TwilioMessages({
+    creds: options.twilio,
+    state,
+    scheduler,
+    callbackDelayMs: options.callbackDelayMs ?? DEFAULT_CALLBACK_DELAY_MS,
+    log,
+  });
+  const resetAll = (): void => {
+    scheduler.cancel();
+    state.clear();
+  };
+
+  const app = new Koa();
+  app.silent = true;
+  app.use(errorBoundary(log));
+  app.use(requestLog(log));
+  app.use(controlRoutes(state, resetAll));
+  app.use(twilioRoutes(options.twilio, messages));
+  app.use(async (ctx) => {
+    ctx.status = 404;
+    ctx.body = errors.notFound(ctx.path);
+  });
+
+  let server: Server | undefined;
+  let baseUrl: string | undefined;
+
+  return {
+    listen(port, host = DEFAULT_SANDBOX_HOST) {
+      if (server) return Promise.reject(new Error('sandbox is already listening'));
+      const created = createServer(app.callback());
+      server = created;
+      return new Promise<string>((resolve, reject) => {
+        created.once('error', (error) => {
+          server = undefined;
+          reject(error);
+        });
+        created.listen(port, host, () => {
+          const { port: actual } = created.address() as AddressInfo;
+          baseUrl = `http://${publicHost(host)}:${actual}`;
+          log({ event: 'listening', url: baseUrl });
+          resolve(baseUrl);
+        });
+      });
+    },
+
+    async close() {
+      scheduler.cancel();
+      await scheduler.drain();
+      const closing = server;
+      server = undefined;
+      baseUrl = undefined;
+      if (!closing?.listening) return;
+      await new Promise<void>((resolve, reject) => {
+        closing.close((error) => (error ? reject(error) : resolve()));
+        closing.closeAllConnections();
+      });
+    },
+
+    get url() {
+      if (!baseUrl) throw new Error('sandbox is not listening');
+      return baseUrl;
+    },
+
+    messages: () => state.messages.map(snapshot),
+    callbacks: () => state.callbacks.map((c) => structuredClone(c)),
+    reset: resetAll,
+  };
+}
