@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Twilio } from 'twilio';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import { Message } from '../db/entities';
@@ -7,8 +8,10 @@ import { fromTwilioMessageStatus } from '../db/twilio-status';
 import type { ActivityDeps } from './index';
 import { messageState } from './message-state';
 
-/** How far back a retried attempt looks for a send the provider took but we never heard of. */
-const LOST_SEND_WINDOW_MS = 10 * 60 * 1000;
+/** How many of the newest sends to a number a retried attempt checks for one it made itself. */
+const LOST_SEND_CANDIDATES = 50;
+/** Twilio's timestamps have whole seconds and its clock is not ours. */
+const CLOCK_SKEW_MS = 2000;
 
 export function createTwilioActivities({ orm, twilio, config }: ActivityDeps) {
   return {
@@ -17,7 +20,7 @@ export function createTwilioActivities({ orm, twilio, config }: ActivityDeps) {
      * attempt first asks Twilio whether an earlier attempt got through after all.
      */
     async sendSms({ messageId }: { messageId: number }) {
-      const em = orm.em.fork();
+      const em = orm.em.fork() as EntityManager;
       const message = await em.findOneOrFail(Message, { id: messageId });
       if (message.providerMessageId || message.hasFinalStatus()) return { state: messageState(message), adoptedEvents: 0 };
       if (!message.toAddress || !message.fromAddress) {
@@ -84,14 +87,16 @@ function classifyTwilioError(error: unknown): unknown {
   return error;
 }
 
-async function findLostSend(twilio: Twilio, em: ReturnType<ActivityDeps['orm']['em']['fork']>, message: Message): Promise<MessageInstance | undefined> {
-  const candidates = await twilio.messages.list({
-    to: message.toAddress!,
-    from: message.fromAddress!,
-    dateSentAfter: new Date(message.createdAt.getTime() - LOST_SEND_WINDOW_MS),
-    limit: 50,
-  });
-  const matching = candidates.filter((c) => c.body === (message.body ?? '') && c.dateCreated >= new Date(message.createdAt.getTime() - 1000));
+/**
+ * The send an earlier attempt of this activity made but could not record (it crashed or timed out
+ * after Twilio answered). Twilio lists newest first and filters only by date *sent*, which a
+ * queued message lacks, so we match the recent sends to this number on their creation time and
+ * body, skipping sids another message already owns.
+ */
+async function findLostSend(twilio: Twilio, em: EntityManager, message: Message): Promise<MessageInstance | undefined> {
+  const candidates = await twilio.messages.list({ to: message.toAddress!, from: message.fromAddress!, limit: LOST_SEND_CANDIDATES });
+  const since = message.createdAt.getTime() - CLOCK_SKEW_MS;
+  const matching = candidates.filter((c) => c.body === (message.body ?? '') && c.dateCreated.getTime() >= since);
   if (matching.length === 0) return undefined;
   const known = await em.find(Message, { channel: 'sms', providerMessageId: { $in: matching.map((c) => c.sid) } }, { fields: ['providerMessageId'] });
   const knownSids = new Set(known.map((m) => m.providerMessageId));

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import pkg from '../package.json';
 
-export const version: string = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
+export const version: string = pkg.version;

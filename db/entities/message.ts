@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, OptionalProps } from '@mikro-orm/core';
 import { bigintColumn, bigintId, timestamps } from './columns';
 import { isFinal, isForwardMove, type Channel, type Direction, type MessageStatus } from '../message-status';
 
@@ -10,6 +10,7 @@ export interface DeliveryUpdate {
 }
 
 export class Message {
+  [OptionalProps]?: 'status' | 'mediaUrls' | 'attempts' | 'isRead' | 'createdAt' | 'updatedAt';
   id!: number;
   businessId!: number;
   conversationId?: number | null;

@@ -1,0 +1,76 @@
+/** A closed-loop load generator: `concurrency` workers issue requests back to back until `n` are done. */
+import http from 'node:http';
+
+export interface LoadResult {
+  /** Per request, from just before it is written to when its whole response has arrived. */
+  latenciesMs: number[];
+  /** How many requests got each HTTP status ("error" for no answer). */
+  statuses: Record<string, number>;
+  /** The first few unexpected answers, for the report. */
+  samples: string[];
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface JsonClient {
+  post(path: string, body: unknown): Promise<{ status: number; text: string }>;
+  close(): void;
+}
+
+/** Keep-alive JSON POSTs to one local server, at most `sockets` connections at a time. */
+export function jsonClient(baseUrl: string, headers: Record<string, string>, sockets: number): JsonClient {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const { hostname, port } = new URL(baseUrl);
+  return {
+    post: (path, body) =>
+      new Promise((resolve, reject) => {
+        const payload = Buffer.from(JSON.stringify(body));
+        const req = http.request(
+          { agent, hostname, port, path, method: 'POST', headers: { ...headers, 'Content-Type': 'application/json', 'Content-Length': payload.length } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+            res.on('error', reject);
+          },
+        );
+        req.setTimeout(30_000, () => req.destroy(new Error('request timed out after 30 s')));
+        req.on('error', reject);
+        req.end(payload);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+export async function runLoad(options: {
+  n: number;
+  concurrency: number;
+  send: (index: number) => Promise<{ status: number; text: string }>;
+  expectStatus: number;
+  signal: AbortSignal;
+}): Promise<LoadResult> {
+  const latenciesMs: number[] = [];
+  const statuses: Record<string, number> = {};
+  const samples: string[] = [];
+  let next = 0;
+  const startedAt = Date.now();
+  const worker = async () => {
+    while (next < options.n && !options.signal.aborted) {
+      const index = next++;
+      const t0 = performance.now();
+      let key: string;
+      try {
+        const { status, text } = await options.send(index);
+        key = String(status);
+        if (status === options.expectStatus) latenciesMs.push(performance.now() - t0);
+        else if (samples.length < 5) samples.push(`${status} ${text.slice(0, 300)}`);
+      } catch (error) {
+        key = 'error';
+        if (samples.length < 5) samples.push(String(error));
+      }
+      statuses[key] = (statuses[key] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.n) }, worker));
+  return { latenciesMs, statuses, samples, startedAt, endedAt: Date.now() };
+}

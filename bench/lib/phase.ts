@@ -1,0 +1,163 @@
+/**
+ * One measured phase: a warm-up that is waited out, then `n` sends at a fixed concurrency, then
+ * the wait until every message is DELIVERED in the database, with /proc sampled throughout.
+ */
+import os from 'node:os';
+import { runLoad, type JsonClient, type LoadResult } from './load';
+import { ProcSampler, type ProcReport, type Role } from './procs';
+import type { BenchDatabase } from './stack';
+import { summarize, type LatencySummary } from './stats';
+
+export interface PhaseSpec {
+  name: string;
+  /** Distinguishes this phase's recipients and request ids from every other phase's. */
+  digit: number;
+  n: number;
+  warmup: number;
+  concurrency: number;
+  client: JsonClient;
+  path: string;
+  body: (to: string, requestId: string) => unknown;
+  expectStatus: number;
+  roles: Role[];
+  db: BenchDatabase;
+  signal: AbortSignal;
+  say: (line: string) => void;
+  /** No new DELIVERED for this long fails the phase. */
+  stallMs?: number;
+}
+
+export interface PhaseResult {
+  name: string;
+  n: number;
+  concurrency: number;
+  loadAverageBefore: number[];
+  accept: {
+    latencyMs: LatencySummary;
+    acceptedPerSecond: number;
+    durationMs: number;
+    statuses: Record<string, number>;
+    samples: string[];
+  };
+  delivery: {
+    delivered: number;
+    notDelivered: Record<string, number>;
+    /** First request sent → last message's DELIVERED written (its updated_at). */
+    endToEndMs: number;
+    deliveredPerSecond: number;
+    /** delivered_at − created_at: the provider's delivered callback reaching us. */
+    sendToDeliveredMs: LatencySummary;
+    /** updated_at − created_at: the DELIVERED status committed in the database. */
+    sendToAppliedMs: LatencySummary;
+  };
+  resources: ProcReport;
+}
+
+const recipient = (digit: number, warm: boolean, i: number) => `+1555${digit}${warm ? 9 : 0}${String(i).padStart(5, '0')}`;
+
+async function load(spec: PhaseSpec, count: number, prefix: string, warm: boolean): Promise<LoadResult> {
+  return runLoad({
+    n: count,
+    concurrency: spec.concurrency,
+    expectStatus: spec.expectStatus,
+    signal: spec.signal,
+    send: (i) => spec.client.post(spec.path, spec.body(recipient(spec.digit, warm, i), `${prefix}-${i}`)),
+  });
+}
+
+interface Progress {
+  delivered: number;
+  settled: number;
+  byStatus: Record<string, number>;
+}
+
+async function progress(db: BenchDatabase, prefix: string): Promise<Progress> {
+  const rows = await db.query<{ status: string; count: number }>(
+    `select status, count(*)::int as count from messages where request_id like ? group by status`,
+    [`${prefix}-%`],
+  );
+  const byStatus = Object.fromEntries(rows.map((r) => [r.status, r.count]));
+  const settled = rows.filter((r) => ['DELIVERED', 'READ', 'FAILED', 'UNDELIVERED', 'CANCELED'].includes(r.status)).reduce((a, r) => a + r.count, 0);
+  return { delivered: byStatus.DELIVERED ?? 0, settled, byStatus };
+}
+
+/** Polls (one grouped count) until `expected` messages have settled; fails on a stall or an abort. */
+async function untilSettled(spec: PhaseSpec, prefix: string, expected: number): Promise<Progress> {
+  const stallMs = spec.stallMs ?? 60_000;
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    if (spec.signal.aborted) throw spec.signal.reason;
+    const now = await progress(spec.db, prefix);
+    if (now.settled >= expected) return now;
+    if (now.settled !== last) {
+      last = now.settled;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > stallMs) {
+      throw new Error(`${spec.name}: stalled at ${JSON.stringify(now.byStatus)} of ${expected} for ${stallMs / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
+  const tag = `${spec.name}-${Date.now()}`;
+  if (spec.warmup > 0) {
+    spec.say(`${spec.name}: warm-up, ${spec.warmup} sends`);
+    const warm = await load(spec, spec.warmup, `${tag}-warm`, true);
+    if (warm.latenciesMs.length !== spec.warmup) throw new Error(`${spec.name}: warm-up failed: ${JSON.stringify(warm.statuses)} ${warm.samples.join(' | ')}`);
+    await untilSettled({ ...spec, stallMs: 90_000 }, `${tag}-warm`, spec.warmup);
+  }
+
+  const loadAverageBefore = os.loadavg();
+  spec.say(`${spec.name}: ${spec.n} sends at concurrency ${spec.concurrency} (load average ${loadAverageBefore.map((l) => l.toFixed(2)).join(' ')})`);
+  const sampler = new ProcSampler(spec.roles);
+  sampler.start();
+  let resources: ProcReport;
+  let accepted: LoadResult;
+  let settled: Progress;
+  try {
+    accepted = await load(spec, spec.n, `${tag}-run`, false);
+    spec.say(`${spec.name}: all sent in ${accepted.endedAt - accepted.startedAt} ms ${JSON.stringify(accepted.statuses)}; waiting for DELIVERED`);
+    const sentOk = accepted.latenciesMs.length;
+    settled = await untilSettled(spec, `${tag}-run`, sentOk);
+  } finally {
+    resources = sampler.stop();
+  }
+
+  const [timing] = await spec.db.query<{ last_applied: Date }>(
+    `select max(updated_at) as last_applied from messages where request_id like ? and status = 'DELIVERED'`,
+    [`${tag}-run-%`],
+  );
+  const latencies = await spec.db.query<{ delivered_ms: number; applied_ms: number }>(
+    `select extract(epoch from (delivered_at - created_at)) * 1000 as delivered_ms,
+            extract(epoch from (updated_at - created_at)) * 1000 as applied_ms
+       from messages where request_id like ? and status = 'DELIVERED'`,
+    [`${tag}-run-%`],
+  );
+  const endToEndMs = new Date(timing.last_applied).getTime() - accepted.startedAt;
+  const acceptMs = accepted.endedAt - accepted.startedAt;
+  const { DELIVERED: _delivered, ...notDelivered } = settled.byStatus;
+  return {
+    name: spec.name,
+    n: spec.n,
+    concurrency: spec.concurrency,
+    loadAverageBefore,
+    accept: {
+      latencyMs: summarize(accepted.latenciesMs),
+      acceptedPerSecond: (1000 * accepted.latenciesMs.length) / acceptMs,
+      durationMs: acceptMs,
+      statuses: accepted.statuses,
+      samples: accepted.samples,
+    },
+    delivery: {
+      delivered: settled.delivered,
+      notDelivered,
+      endToEndMs,
+      deliveredPerSecond: (1000 * settled.delivered) / endToEndMs,
+      sendToDeliveredMs: summarize(latencies.map((r) => Number(r.delivered_ms))),
+      sendToAppliedMs: summarize(latencies.map((r) => Number(r.applied_ms))),
+    },
+    resources,
+  };
+}

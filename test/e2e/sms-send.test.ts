@@ -1,0 +1,171 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Client, MessageStatusEvent } from '../../db/entities';
+import { MAGIC_TO_INVALID, MAGIC_TO_STUCK_SENT, MAGIC_TO_UNDELIVERED } from '../../sandbox/magic';
+import { createTenant, uniquePhone, type Tenant } from '../support/factories';
+import { api, eventually } from '../support/http';
+import { startTestStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let tenant: Tenant;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  tenant = await createTenant(stack.orm.em.fork() as EntityManager);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const send = (body: Record<string, unknown>) => api(stack.baseUrl, 'POST', '/sms/send', { body: { business_id: tenant.business.id, ...body } });
+const byRequest = (requestId: string) => api(stack.baseUrl, 'GET', `/messages/request/${encodeURIComponent(requestId)}`);
+const finalMessage = (requestId: string, accept: (m: any) => boolean) =>
+  eventually(async () => (await byRequest(requestId)).body?.messages?.[0], (m) => m !== undefined && accept(m));
+const providerSendsTo = (to: string) => stack.sandbox.messages().filter((m) => m.to === to);
+
+describe('POST /sms/send', () => {
+  test('an SMS to a client goes out through the provider and comes back DELIVERED', async () => {
+    const to = uniquePhone();
+    const accepted = await send({ to, body: 'Your massage is tomorrow at 3pm', request_id: 'happy-1' });
+
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.request_id).toBe('happy-1');
+    expect(accepted.body.messages).toEqual([
+      expect.objectContaining({ to, status: 'PENDING', workflow_id: `message-${accepted.body.messages[0].message_id}` }),
+    ]);
+
+    const message = await finalMessage('happy-1', (m) => m.status === 'DELIVERED');
+    expect(message).toMatchObject({ status: 'DELIVERED', channel: 'sms', direction: 'outbound', from: tenant.location.phoneNumber, to, attempts: 1 });
+    expect(message.provider_message_id).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(message.sent_at).not.toBeNull();
+    expect(message.delivered_at).not.toBeNull();
+    expect(providerSendsTo(to)).toHaveLength(1);
+  });
+
+  test('the workflow carries its search attributes and answers the status query', async () => {
+    const accepted = await send({ client_id: tenant.client.id, body: 'See you soon', request_id: 'attrs-1' });
+    const { message_id: id, workflow_id: workflowId } = accepted.body.messages[0];
+    await finalMessage('attrs-1', (m) => m.status === 'DELIVERED');
+
+    const handle = stack.env.client.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    expect(description.searchAttributes).toMatchObject({
+      BusinessId: [tenant.business.id],
+      MessageId: [id],
+      Channel: ['sms'],
+      ConversationId: [accepted.body.messages[0].conversation_id],
+    });
+    expect(await handle.query('status')).toMatchObject({ messageId: id, status: 'DELIVERED' });
+  });
+
+  test('a phone number is normalised to E.164 and finds or creates the client with one open conversation', async () => {
+    const first = await send({ to: '(415) 555-0199', body: 'Welcome!' });
+    const second = await send({ to: '+1 415 555 0199', body: 'Welcome again!' });
+
+    expect(first.body.messages[0].to).toBe('+14155550199');
+    expect(second.body.messages[0].conversation_id).toBe(first.body.messages[0].conversation_id);
+    const clients = await stack.orm.em.fork().find(Client, { businessId: tenant.business.id, phone: '+14155550199' });
+    expect(clients).toHaveLength(1);
+  });
+
+  test('the same request_id sent ten times at once makes one message and one provider send', async () => {
+    const to = uniquePhone();
+    const results = await Promise.all(Array.from({ length: 10 }, () => send({ to, body: 'Only once', request_id: 'concurrent-1' })));
+
+    expect(results.map((r) => r.status).every((s) => s === 200 || s === 202)).toBe(true);
+    expect(new Set(results.map((r) => r.body.messages[0].message_id)).size).toBe(1);
+    await finalMessage('concurrent-1', (m) => m.status === 'DELIVERED');
+    expect(providerSendsTo(to)).toHaveLength(1);
+  });
+
+  test('repeating a finished request returns the original message with 200 and sends nothing', async () => {
+    const to = uniquePhone();
+    const first = await send({ to, body: 'Hello', request_id: 'repeat-1' });
+    await finalMessage('repeat-1', (m) => m.status === 'DELIVERED');
+
+    const again = await send({ to, body: 'Hello', request_id: 'repeat-1' });
+
+    expect(again.status).toBe(200);
+    expect(again.body.messages[0]).toMatchObject({ message_id: first.body.messages[0].message_id, status: 'DELIVERED' });
+    expect(providerSendsTo(to)).toHaveLength(1);
+  });
+
+  test('the same request_id with a different body is a 409 and creates nothing', async () => {
+    const to = uniquePhone();
+    await send({ to, body: 'Original', request_id: 'conflict-1' });
+
+    const conflicting = await send({ to, body: 'Changed', request_id: 'conflict-1' });
+
+    expect(conflicting.status).toBe(409);
+    expect(typeof conflicting.body.detail).toBe('string');
+    expect((await byRequest('conflict-1')).body.messages).toHaveLength(1);
+  });
+
+  test('an invalid number is refused by the provider once and ends FAILED with its code 21211', async () => {
+    await send({ to: MAGIC_TO_INVALID, body: 'Hi', request_id: 'invalid-1' });
+
+    const message = await finalMessage('invalid-1', (m) => m.status === 'FAILED');
+
+    expect(message).toMatchObject({ status: 'FAILED', error_code: '21211', provider_message_id: null, attempts: 1 });
+    expect(message.error_message).toMatch(/not a valid phone number/);
+  });
+
+  test('a handset the provider cannot reach ends UNDELIVERED with 30003', async () => {
+    await send({ to: MAGIC_TO_UNDELIVERED, body: 'Hi', request_id: 'undelivered-1' });
+
+    const message = await finalMessage('undelivered-1', (m) => m.status === 'UNDELIVERED');
+
+    expect(message).toMatchObject({ status: 'UNDELIVERED', error_code: '30003' });
+    expect(message.sent_at).not.toBeNull();
+  });
+
+  test('a message whose callbacks stop after sent stays SENT while the workflow waits', async () => {
+    const accepted = await send({ to: MAGIC_TO_STUCK_SENT, body: 'Hi', request_id: 'stuck-1' });
+    await finalMessage('stuck-1', (m) => m.status === 'SENT');
+
+    const state = await stack.env.client.workflow.getHandle(accepted.body.messages[0].workflow_id).query('status');
+
+    expect(state).toMatchObject({ status: 'SENT', waitingFor: 'delivery' });
+  });
+
+  test('a bulk send makes one message per distinct recipient under one request id', async () => {
+    const phones = [uniquePhone(), uniquePhone(), uniquePhone()];
+    const accepted = await send({
+      recipients: [{ to: phones[0] }, { to: phones[1] }, { to: phones[2] }, { to: phones[0] }, { client_id: tenant.client.id }],
+      body: 'We are open on Sunday',
+      request_id: 'bulk-1',
+    });
+
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.messages.map((m: { to: string }) => m.to).sort()).toEqual([...phones, tenant.client.phone].sort());
+    const all = await eventually(
+      async () => (await byRequest('bulk-1')).body.messages,
+      (ms: { status: string }[]) => ms.every((m) => m.status === 'DELIVERED'),
+    );
+    expect(all).toHaveLength(4);
+  });
+
+  test('an opted-out client gets a CANCELED message with OPTED_OUT and no provider call', async () => {
+    const em = stack.orm.em.fork();
+    const phone = uniquePhone();
+    const client = new Client({ businessId: tenant.business.id, phone });
+    client.smsOptOut = true;
+    await em.persistAndFlush(client);
+
+    const accepted = await send({ client_id: client.id, body: 'Promo', request_id: 'optout-1' });
+
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.messages[0]).toMatchObject({ status: 'CANCELED', error_code: 'OPTED_OUT', workflow_id: null });
+    expect(providerSendsTo(phone)).toHaveLength(0);
+  });
+
+  test('status events are all kept, even those that changed nothing', async () => {
+    const accepted = await send({ to: uniquePhone(), body: 'Events', request_id: 'events-1' });
+    await finalMessage('events-1', (m) => m.status === 'DELIVERED');
+
+    const events = await stack.orm.em.fork().find(MessageStatusEvent, { messageId: accepted.body.messages[0].message_id }, { orderBy: { id: 'asc' } });
+
+    expect(events.map((e) => e.rawStatus)).toEqual(['sent', 'delivered']);
+    expect(events.every((e) => e.appliedAt !== null)).toBe(true);
+  });
+});

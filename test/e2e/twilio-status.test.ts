@@ -1,0 +1,163 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { Message, MessageStatusEvent } from '../../db/entities';
+import { adoptWaitingEvents, applyDeliveryEvents, recordDeliveryReport } from '../../db/delivery';
+import { MAGIC_TO_STUCK_SENT } from '../../sandbox/magic';
+import { createTenant, type Tenant } from '../support/factories';
+import { api, eventually } from '../support/http';
+import { startTestStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let tenant: Tenant;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  tenant = await createTenant(stack.orm.em.fork() as EntityManager);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const STATUS_PATH = '/twilio/sms/status';
+
+/** Posts a status callback the way Twilio does: form-encoded, signed for our public address. */
+async function callback(params: Record<string, string>, options: { signature?: string; headers?: Record<string, string> } = {}) {
+  const signature = options.signature ?? getExpectedTwilioSignature(stack.config.twilio.authToken, `${stack.config.publicBaseUrl}${STATUS_PATH}`, params);
+  return api(stack.baseUrl, 'POST', STATUS_PATH, {
+    key: null,
+    rawBody: new URLSearchParams(params).toString(),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature, ...options.headers },
+  });
+}
+
+const statusOf = (sid: string, word: string, extra: Record<string, string> = {}) => ({
+  MessageSid: sid,
+  SmsSid: sid,
+  MessageStatus: word,
+  SmsStatus: word,
+  AccountSid: stack.config.twilio.accountSid,
+  ApiVersion: '2010-04-01',
+  ...extra,
+});
+
+async function sentMessage(requestId: string): Promise<Message> {
+  const accepted = await api(stack.baseUrl, 'POST', '/sms/send', {
+    body: { business_id: tenant.business.id, to: MAGIC_TO_STUCK_SENT, body: 'Hi', request_id: requestId },
+  });
+  const id = accepted.body.messages[0].message_id;
+  return eventually(
+    () => stack.orm.em.fork().findOneOrFail(Message, { id }),
+    (m) => m.status === 'SENT',
+  );
+}
+
+const eventsOf = (messageId: number) => stack.orm.em.fork().find(MessageStatusEvent, { messageId }, { orderBy: { id: 'asc' } });
+const eventCount = () => stack.orm.em.fork().count(MessageStatusEvent, {});
+
+describe('POST /twilio/sms/status', () => {
+  test('duplicated and out-of-order callbacks never move a status backwards, and every one is kept', async () => {
+    const message = await sentMessage('order-1');
+    const sid = message.providerMessageId!;
+
+    for (const word of ['delivered', 'sent', 'delivered', 'queued', 'sent']) {
+      expect((await callback(statusOf(sid, word))).status).toBe(204);
+    }
+
+    const final = await eventually(() => stack.orm.em.fork().findOneOrFail(Message, { id: message.id }), (m) => m.status === 'DELIVERED');
+    expect(final.status).toBe('DELIVERED');
+    await eventually(() => eventsOf(message.id), (events) => events.every((e) => e.appliedAt));
+    const events = await eventsOf(message.id);
+    expect(events.map((e) => e.rawStatus)).toEqual(['sent', 'delivered', 'sent', 'delivered', 'queued', 'sent']);
+    expect((await stack.orm.em.fork().findOneOrFail(Message, { id: message.id })).status).toBe('DELIVERED');
+  });
+
+  test('news for a message whose workflow has ended is applied directly', async () => {
+    const message = await sentMessage('closed-1');
+    const sid = message.providerMessageId!;
+    await callback(statusOf(sid, 'delivered'));
+    await stack.env.client.workflow.getHandle(`message-${message.id}`).result();
+
+    expect((await callback(statusOf(sid, 'read'))).status).toBe(204);
+
+    expect((await stack.orm.em.fork().findOneOrFail(Message, { id: message.id })).status).toBe('READ');
+  });
+
+  test('a failure callback stores the provider error code', async () => {
+    const message = await sentMessage('fail-1');
+
+    await callback(statusOf(message.providerMessageId!, 'undelivered', { ErrorCode: '30005', ErrorMessage: 'Unknown destination handset' }));
+
+    const final = await eventually(() => stack.orm.em.fork().findOneOrFail(Message, { id: message.id }), (m) => m.status === 'UNDELIVERED');
+    expect(final).toMatchObject({ status: 'UNDELIVERED', errorCode: '30005' });
+  });
+
+  test('a tampered signature is refused with 403 and nothing is stored', async () => {
+    const message = await sentMessage('tamper-1');
+    const before = await eventCount();
+    const params = statusOf(message.providerMessageId!, 'delivered');
+    const signedForOther = getExpectedTwilioSignature(stack.config.twilio.authToken, `${stack.config.publicBaseUrl}${STATUS_PATH}`, { ...params, MessageStatus: 'failed' });
+
+    const tampered = await callback(params, { signature: signedForOther });
+    const unsigned = await callback(params, { signature: '' });
+    const wrongKey = await callback(params, { signature: getExpectedTwilioSignature('not-the-token', `${stack.config.publicBaseUrl}${STATUS_PATH}`, params) });
+
+    expect([tampered.status, unsigned.status, wrongKey.status]).toEqual([403, 403, 403]);
+    expect(tampered.body).toEqual({ detail: expect.any(String) });
+    expect(await eventCount()).toBe(before);
+    expect((await stack.orm.em.fork().findOneOrFail(Message, { id: message.id })).status).toBe('SENT');
+  });
+
+  test('a callback signed for another Twilio account is refused', async () => {
+    const message = await sentMessage('account-1');
+    const before = await eventCount();
+
+    const response = await callback(statusOf(message.providerMessageId!, 'delivered', { AccountSid: 'AC' + 'f'.repeat(32) }));
+
+    expect(response.status).toBe(403);
+    expect(await eventCount()).toBe(before);
+  });
+
+  test('a callback Twilio repeats with the same idempotency token is stored once', async () => {
+    const message = await sentMessage('idem-1');
+    const headers = { 'I-Twilio-Idempotency-Token': `token-${message.id}` };
+
+    await callback(statusOf(message.providerMessageId!, 'delivered'), { headers });
+    await callback(statusOf(message.providerMessageId!, 'delivered'), { headers });
+
+    const delivered = (await eventsOf(message.id)).filter((e) => e.rawStatus === 'delivered');
+    expect(delivered).toHaveLength(1);
+  });
+
+  test('a callback for a message sid we do not know yet is kept, and applied once the send records that sid', async () => {
+    const em = stack.orm.em.fork() as EntityManager;
+    const sid = `SM${'a'.repeat(31)}1`;
+    expect((await callback(statusOf(sid, 'delivered'))).status).toBe(204);
+    const waiting = await em.findOneOrFail(MessageStatusEvent, { providerMessageId: sid });
+    expect(waiting.messageId).toBeNull();
+
+    const message = em.create(Message, { businessId: tenant.business.id, channel: 'sms', direction: 'outbound', toAddress: '+15550001111', fromAddress: tenant.location.phoneNumber });
+    await em.flush();
+    message.markAccepted(sid, new Date());
+    await em.flush();
+    expect(await adoptWaitingEvents(em, message, 'twilio')).toBe(1);
+    const applied = await applyDeliveryEvents(stack.orm.em.fork() as EntityManager, message.id);
+
+    expect(applied.status).toBe('DELIVERED');
+  });
+
+  test('malformed callbacks are a 422, not a 500', async () => {
+    const missingSid = await callback({ MessageStatus: 'sent' });
+    const badSid = await callback({ MessageSid: 'nope', MessageStatus: 'sent' });
+
+    expect(missingSid.status).toBe(422);
+    expect(badSid.status).toBe(422);
+    expect(badSid.body.detail[0].loc).toEqual(['body', 'MessageSid']);
+  });
+});
+
+test('recordDeliveryReport keeps news with no status word as an event that changes nothing', async () => {
+  const em = stack.orm.em.fork() as EntityManager;
+  const { event } = await recordDeliveryReport(em, { provider: 'twilio', channel: 'sms', providerMessageId: 'SMunknown', rawStatus: 'receiving', status: null, payload: {} });
+  expect(event).toMatchObject({ rawStatus: 'receiving', status: null });
+});

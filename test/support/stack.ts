@@ -1,0 +1,119 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { twilioClientFor } from '../../activities/providers/twilio-base-url';
+import { createApp } from '../../api/app';
+import { loadConfig, type Config } from '../../config/env';
+import { createOrm, type Orm } from '../../db/orm';
+import { createSandbox, type Sandbox } from '../../sandbox/app';
+import { createWorker, workflowsPath } from '../../scripts/create-worker';
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+export interface TestStack {
+  orm: Orm;
+  env: TestWorkflowEnvironment;
+  sandbox: Sandbox;
+  config: Config;
+  baseUrl: string;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+export function testDatabaseUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (its global setup provides it)');
+  return url;
+}
+
+let runtimeInstalled = false;
+
+/** The SDK's own logs only for errors: tests assert on behaviour, not on worker chatter. */
+export function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+export async function startDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  quietTemporalRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI! },
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+/**
+ * The whole system for one test file: the real database, a real Temporal dev server, the worker,
+ * the provider sandbox and the HTTP API on a free port that the sandbox calls back.
+ */
+export async function startTestStack(options: { callbackDelayMs?: number } = {}): Promise<TestStack> {
+  const orm = await createOrm(testDatabaseUrl(), { poolMax: 10 });
+  const env = await startDevServerEnv();
+  const config0 = loadConfig({ PROVIDER_MODE: 'sandbox' });
+  const sandbox = createSandbox({
+    twilio: { accountSid: config0.twilio.accountSid, authToken: config0.twilio.authToken },
+    callbackDelayMs: options.callbackDelayMs ?? 30,
+  });
+  const sandboxUrl = await sandbox.listen(0, '127.0.0.1');
+
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const config = loadConfig({
+    PORT: String(port),
+    PROVIDER_MODE: 'sandbox',
+    SANDBOX_URL: sandboxUrl,
+    OMEGA_ADMIN_API_KEY: ADMIN_KEY,
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    LOG_LEVEL: 'silent',
+  });
+  const app = createApp({ orm, temporal: env.client, config, logger: pino({ level: 'silent' }) });
+  server.on('request', app.callback());
+
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue: config.temporal.taskQueue,
+    orm,
+    twilio: twilioClientFor(config.twilio),
+    config,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: silentBundlerLogger }),
+  });
+  const running = worker.run();
+
+  return {
+    orm,
+    env,
+    sandbox,
+    config,
+    baseUrl: `http://127.0.0.1:${port}`,
+    worker,
+    async close() {
+      worker.shutdown();
+      await running;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await sandbox.close();
+      await env.teardown();
+      await orm.close();
+    },
+  };
+}
+
+const silentBundlerLogger = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
+  log: () => {},
+};

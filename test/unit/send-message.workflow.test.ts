@@ -1,0 +1,182 @@
+import { Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { createActivities } from '../../activities';
+import type { MessageStatus } from '../../db/message-status';
+import { workflowsPath } from '../../scripts/create-worker';
+import { deliveryStatusSignal, sendStatusQuery, type SendMessageState } from '../../workflows/definitions';
+import { sendMessage } from '../../workflows/send-message';
+import { quietTemporalRuntime } from '../support/stack';
+
+type Activities = ReturnType<typeof createActivities>;
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let sequence = 0;
+
+beforeAll(async () => {
+  quietTemporalRuntime();
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER! } },
+  });
+  bundle = await bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const state = (status: MessageStatus, extra: Partial<SendMessageState> = {}): { state: SendMessageState } => ({ state: { messageId: 7, status, ...extra } });
+
+/** Stub activities typed as the real ones; each records its calls. */
+function stubActivities(overrides: Partial<Activities> = {}) {
+  const calls: string[] = [];
+  const record =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A) => {
+      calls.push(name);
+      return fn(...args);
+    };
+  let deliveries = 0;
+  const defaults: Activities = {
+    prepareSend: async () => ({ ...state('PENDING'), sendable: true }),
+    sendSms: async () => ({ ...state('QUEUED', { providerMessageId: 'SM1' }), adoptedEvents: 0 }),
+    markFailed: async ({ errorCode, errorMessage }) => state('FAILED', { errorCode, errorMessage }),
+    applyDeliveryEvents: async () => state((['SENT', 'DELIVERED'] as const)[Math.min(deliveries++, 1)]),
+    reconcileDelivery: async () => state('SENT'),
+  };
+  const merged = { ...defaults, ...overrides };
+  const activities = Object.fromEntries(Object.entries(merged).map(([name, fn]) => [name, record(name, fn as never)])) as unknown as Activities;
+  return { activities, calls };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Signals one delivery notice and waits until the workflow has applied it. */
+async function deliver(handle: WorkflowHandle<typeof sendMessage>, status: MessageStatus): Promise<void> {
+  await handle.signal(deliveryStatusSignal, { eventId: ++sequence, status });
+  for (let i = 0; i < 100; i++) {
+    const current = await handle.query(sendStatusQuery);
+    if (current.status === status) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`workflow never reached ${status}`);
+}
+
+async function withWorker<T>(activities: Activities, run: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `send-${++sequence}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  return worker.runUntil(run(taskQueue));
+}
+
+describe('sendMessage workflow', () => {
+  test('hands the message to the provider, applies each delivery notice, and ends on DELIVERED', async () => {
+    const { activities, calls } = stubActivities();
+
+    const result = await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(sendMessage, { taskQueue, workflowId: 'wf-delivered', args: [{ messageId: 7 }] });
+      await deliver(handle, 'SENT');
+      await deliver(handle, 'DELIVERED');
+      return handle.result();
+    });
+
+    expect(result.status).toBe('DELIVERED');
+    expect(result.waitingFor).toBeUndefined();
+    expect(calls.filter((c) => c === 'sendSms')).toHaveLength(1);
+    expect(calls).not.toContain('reconcileDelivery');
+  });
+
+  test('a provider rejection ends FAILED with the provider code and no retry', async () => {
+    const { activities, calls } = stubActivities({
+      sendSms: async () => {
+        throw ApplicationFailure.nonRetryable("The 'To' number is not a valid phone number.", 'ProviderRejected', { code: 21211 });
+      },
+    });
+
+    const result = await withWorker(activities, (taskQueue) => env.client.workflow.execute(sendMessage, { taskQueue, workflowId: 'wf-rejected', args: [{ messageId: 7 }] }));
+
+    expect(result).toMatchObject({ status: 'FAILED', errorCode: '21211' });
+    expect(calls.filter((c) => c === 'sendSms')).toHaveLength(1);
+  });
+
+  test('a provider that stays unavailable is retried with backoff, then the message ends FAILED as PROVIDER_UNAVAILABLE', async () => {
+    const { activities, calls } = stubActivities({
+      sendSms: async () => {
+        throw new Error('503 Service Unavailable');
+      },
+    });
+
+    const result = await withWorker(activities, (taskQueue) => env.client.workflow.execute(sendMessage, { taskQueue, workflowId: 'wf-unavailable', args: [{ messageId: 7 }] }));
+
+    expect(result).toMatchObject({ status: 'FAILED', errorCode: 'PROVIDER_UNAVAILABLE' });
+    expect(calls.filter((c) => c === 'sendSms').length).toBe(15);
+  });
+
+  test('when no callback comes for 48 hours, the workflow asks the provider itself and ends', async () => {
+    const { activities, calls } = stubActivities();
+
+    const result = await withWorker(activities, (taskQueue) => env.client.workflow.execute(sendMessage, { taskQueue, workflowId: 'wf-deadline', args: [{ messageId: 7 }] }));
+
+    expect(result.status).toBe('SENT');
+    expect(calls).toEqual(['prepareSend', 'sendSms', 'reconcileDelivery']);
+  });
+
+  test('a message with send_at waits on a durable timer before the provider call', async () => {
+    const { activities, calls } = stubActivities({
+      // The test server's clock runs ahead of the wall clock as tests skip time: schedule from its time.
+      prepareSend: async () => ({ ...state('SCHEDULED'), sendable: true, sendAt: Context.current().info.currentAttemptScheduledTimestampMs + DAY_MS }),
+    });
+
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(sendMessage, { taskQueue, workflowId: 'wf-scheduled', args: [{ messageId: 7 }] });
+      await env.sleep('1h');
+      expect(await handle.query(sendStatusQuery)).toMatchObject({ status: 'SCHEDULED', waitingFor: 'send_at' });
+      expect(calls).not.toContain('sendSms');
+
+      await env.sleep('24h');
+      await deliver(handle, 'SENT');
+      await deliver(handle, 'DELIVERED');
+      await handle.result();
+    });
+
+    expect(calls).toContain('sendSms');
+  });
+
+  test('a message that is not sendable (opted out, canceled) ends without a provider call', async () => {
+    const { activities, calls } = stubActivities({
+      prepareSend: async () => ({ ...state('CANCELED', { errorCode: 'OPTED_OUT' }), sendable: false }),
+    });
+
+    const result = await withWorker(activities, (taskQueue) => env.client.workflow.execute(sendMessage, { taskQueue, workflowId: 'wf-optout', args: [{ messageId: 7 }] }));
+
+    expect(result).toMatchObject({ status: 'CANCELED', errorCode: 'OPTED_OUT' });
+    expect(calls).toEqual(['prepareSend']);
+  });
+
+  test('events that arrived before the provider id was stored are applied right after the send', async () => {
+    const { activities, calls } = stubActivities({
+      sendSms: async () => ({ ...state('QUEUED', { providerMessageId: 'SM1' }), adoptedEvents: 2 }),
+      applyDeliveryEvents: async () => state('DELIVERED'),
+    });
+
+    const result = await withWorker(activities, (taskQueue) => env.client.workflow.execute(sendMessage, { taskQueue, workflowId: 'wf-adopted', args: [{ messageId: 7 }] }));
+
+    expect(result.status).toBe('DELIVERED');
+    expect(calls).toEqual(['prepareSend', 'sendSms', 'applyDeliveryEvents']);
+  });
+
+  test('replaying a recorded history with the current code is deterministic', async () => {
+    const { activities } = stubActivities();
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(sendMessage, { taskQueue, workflowId: 'wf-replay', args: [{ messageId: 7 }] });
+      await deliver(handle, 'SENT');
+      await deliver(handle, 'DELIVERED');
+      await handle.result();
+    });
+    const history = await env.client.workflow.getHandle('wf-replay').fetchHistory();
+
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'wf-replay')).resolves.toBeUndefined();
+  });
+});
