@@ -101,12 +101,13 @@ export async function openConversations(em: EntityManager, businessId: number, c
 /**
  * Inserts one message per recipient under the request id. A message that a concurrent request
  * created first is kept as it is: the unique (business, request, recipient) key decides.
+ * Returns every message of the request and how many of them this call created.
  */
 export async function insertOutboundMessages(
   em: EntityManager,
   draft: SendDraft,
   recipients: { client: Client; conversation: Conversation; to: string; optedOut: boolean }[],
-): Promise<Message[]> {
+): Promise<{ messages: Message[]; created: number }> {
   const now = new Date();
   const scheduled = draft.sendAt && draft.sendAt > now;
   const rows = recipients.map(({ client, conversation, to, optedOut }) => ({
@@ -131,14 +132,15 @@ export async function insertOutboundMessages(
     created_at: now,
     updated_at: now,
   }));
-  await em.getConnection().execute(
+  const inserted = await em.getConnection().execute(
     `insert into messages (business_id, conversation_id, client_id, channel, direction, status, error_code, error_message,
        body, subject, html, from_address, to_address, media_urls, request_id, request_hash, staff_id, send_at, created_at, updated_at)
      select * from jsonb_to_recordset(?::jsonb) as r(business_id bigint, conversation_id bigint, client_id bigint, channel text,
        direction text, status text, error_code text, error_message text, body text, subject text, html text, from_address text,
        to_address text, media_urls jsonb, request_id text, request_hash text, staff_id bigint, send_at timestamptz,
        created_at timestamptz, updated_at timestamptz)
-     on conflict (business_id, request_id, to_address) where request_id is not null do nothing`,
+     on conflict (business_id, request_id, to_address) where request_id is not null do nothing
+     returning id`,
     [JSON.stringify(rows)],
   );
   await em.getConnection().execute(
@@ -147,7 +149,7 @@ export async function insertOutboundMessages(
      where c.id = any(?::bigint[]) and (c.last_message_at is null or c.last_message_at <= ?)`,
     [now, draft.body ?? null, draft.subject ?? null, draft.channel, now, pgArray([...new Set(recipients.map((r) => r.conversation.id))]), now],
   );
-  return findRequestMessages(em, draft.businessId, draft.requestId);
+  return { messages: await findRequestMessages(em, draft.businessId, draft.requestId), created: inserted.length };
 }
 
 /** The number a business sends SMS from: the given location's, the client's location's, or its first. */

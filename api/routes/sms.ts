@@ -81,7 +81,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
         const requestIdValue = givenRequestId ?? randomUUID();
 
         let messages = givenRequestId ? await findRequestMessages(em, body.business_id, givenRequestId) : [];
-        const repeated = messages.length > 0;
+        let repeated = messages.length > 0;
         if (!repeated) {
           const business = await em.findOne(Business, { id: body.business_id });
           if (!business) throw new NotFound(`business ${body.business_id} not found`);
@@ -94,7 +94,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
           const clients = await resolveClients(em, body.business_id, 'sms', recipients).catch(recipientError);
           const conversations = await openConversations(em, body.business_id, clients, body.location_id);
           const unique = new Map(clients.map((c) => [c.phone!, c]));
-          messages = await insertOutboundMessages(
+          const inserted = await insertOutboundMessages(
             em,
             {
               businessId: body.business_id,
@@ -110,6 +110,8 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
             },
             [...unique.values()].map((client) => ({ client, conversation: conversations.get(client.id)!, to: client.phone!, optedOut: client.smsOptOut })),
           );
+          messages = inserted.messages;
+          repeated = inserted.created === 0;
         }
         try {
           assertSameRequest(messages, requestHash);
