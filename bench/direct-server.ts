@@ -36,11 +36,11 @@ async function send(orm: Orm, client: Twilio, statusCallback: string, input: Sen
     const from = (await sendingNumber(em, business.id))!.phoneNumber!;
     const clients = await resolveClients(em, business.id, 'sms', [{ to: input.to }]);
     const conversations = await openConversations(em, business.id, clients);
-    messages = await insertOutboundMessages(
+    ({ messages } = await insertOutboundMessages(
       em,
       { businessId: business.id, channel: 'sms', requestId: input.request_id, requestHash, fromAddress: from, body: input.body, mediaUrls: [] },
       clients.map((c) => ({ client: c, conversation: conversations.get(c.id)!, to: c.phone!, optedOut: c.smsOptOut })),
-    );
+    ));
   }
   const message = messages[0];
   if (message.providerMessageId) return message.id;

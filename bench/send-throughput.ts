@@ -73,7 +73,9 @@ async function startService(name: string, script: string, env: Record<string, st
   return service;
 }
 
-async function orchestrated(db: BenchDatabase, sandboxUrl: string, tmp: string): Promise<PhaseResult> {
+type CallbacksFor = (sid: string) => unknown;
+
+async function orchestrated(db: BenchDatabase, sandboxUrl: string, callbacksFor: CallbacksFor, tmp: string): Promise<PhaseResult> {
   const temporal = await life.guard(startTemporal(life, tmp, options.temporal));
   const port = await freePort();
   const adminKey = randomBytes(24).toString('hex');
@@ -111,6 +113,7 @@ async function orchestrated(db: BenchDatabase, sandboxUrl: string, tmp: string):
         db,
         signal: life.signal,
         say,
+        callbacksFor,
       }),
     );
   } finally {
@@ -122,7 +125,7 @@ async function orchestrated(db: BenchDatabase, sandboxUrl: string, tmp: string):
   }
 }
 
-async function direct(db: BenchDatabase, sandboxUrl: string, tmp: string): Promise<PhaseResult> {
+async function direct(db: BenchDatabase, sandboxUrl: string, callbacksFor: CallbacksFor, tmp: string): Promise<PhaseResult> {
   const port = await freePort();
   const env = serviceEnv({ DATABASE_URL: db.url, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, SANDBOX_URL: sandboxUrl });
   const server = await startService('direct', 'bench/direct-server.ts', env, tmp, port);
@@ -147,6 +150,7 @@ async function direct(db: BenchDatabase, sandboxUrl: string, tmp: string): Promi
         db,
         signal: life.signal,
         say,
+        callbacksFor,
       }),
     );
   } finally {
@@ -165,11 +169,13 @@ async function main(): Promise<void> {
 
   const db = await life.guard(prepareDatabase(life, process.env.DATABASE_URL));
   say(`database ${db.url} (${db.fresh ? 'fresh' : 'given, kept'}), business ${db.businessId}`);
-  const { url: sandboxUrl } = await startSandbox(life, options.callbackDelayMs);
+  const { sandbox, url: sandboxUrl } = await startSandbox(life, options.callbackDelayMs);
+  const callbacksFor: CallbacksFor = (sid) =>
+    sandbox.callbacks().filter((c) => c.messageSid === sid).map((c) => ({ status: c.messageStatus, answer: c.status, error: c.error, attempt: c.attempt, at: c.at }));
 
   const phases: Partial<Record<'orchestrated' | 'direct', PhaseResult>> = {};
-  if (options.phases.includes('orchestrated')) phases.orchestrated = await orchestrated(db, sandboxUrl, tmp);
-  if (options.phases.includes('direct')) phases.direct = await direct(db, sandboxUrl, tmp);
+  if (options.phases.includes('orchestrated')) phases.orchestrated = await orchestrated(db, sandboxUrl, callbacksFor, tmp);
+  if (options.phases.includes('direct')) phases.direct = await direct(db, sandboxUrl, callbacksFor, tmp);
 
   const o = phases.orchestrated;
   const d = phases.direct;
@@ -194,6 +200,12 @@ async function main(): Promise<void> {
   console.log(table(phases));
   if (results.metTargets) {
     console.log(`\ntargets (≥ 100 delivered/s, accept p99 ≤ 50 ms): delivered/s ${results.metTargets.deliveredPerSecond ? 'met' : 'MISSED'}, accept p99 ${results.metTargets.acceptP99 ? 'met' : 'MISSED'}`);
+  }
+  for (const phase of [o, d]) {
+    if (phase && phase.delivery.stuck.length > 0) {
+      console.log(`\n${phase.name}: messages that never settled (first ${phase.delivery.stuck.length}):`);
+      for (const s of phase.delivery.stuck) console.log(`  ${JSON.stringify(s)}`);
+    }
   }
   console.log(`results: ${path.relative(process.cwd(), writeResults(results, options.label))}`);
 }

@@ -35,7 +35,7 @@ export async function recordDeliveryReport(em: EntityManager, report: DeliveryRe
     : report.providerMessageId
       ? await em.findOne(Message, { channel: report.channel, providerMessageId: report.providerMessageId })
       : null;
-  const rows = await em.getConnection().execute(
+  const rows = await em.execute(
     `insert into message_status_events (message_id, provider, provider_message_id, provider_event_id, status, raw_status,
        error_code, error_message, payload, occurred_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
@@ -61,7 +61,7 @@ export async function recordDeliveryReport(em: EntityManager, report: DeliveryRe
 /** Attaches events that arrived before their message's provider id was known. Returns how many. */
 export async function adoptWaitingEvents(em: EntityManager, message: Message, provider: MessageStatusEvent['provider']): Promise<number> {
   if (!message.providerMessageId) return 0;
-  const result = await em.getConnection().execute<{ affectedRows: number }>(
+  const result = await em.execute<{ affectedRows: number }>(
     `update message_status_events set message_id = ? where provider = ? and provider_message_id = ? and message_id is null`,
     [message.id, provider, message.providerMessageId],
     'run',

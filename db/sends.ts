@@ -58,16 +58,15 @@ export async function resolveClients(em: EntityManager, businessId: number, chan
   const column = channel === 'sms' ? 'phone' : 'email';
   const byId = recipients.filter((r) => r.clientId !== undefined).map((r) => r.clientId!);
   const addresses = [...new Set(recipients.filter((r) => r.clientId === undefined).map((r) => r.to!))];
-  const conn = em.getConnection();
 
   if (addresses.length > 0) {
     const conflictTarget = channel === 'sms' ? '(business_id, phone) where phone is not null' : '(business_id, lower(email)) where email is not null';
-    await conn.execute(
+    await em.execute(
       `insert into clients (business_id, ${column}) select ?, unnest(?::text[]) on conflict ${conflictTarget} do nothing`,
       [businessId, pgArray(addresses)],
     );
   }
-  const rows = await conn.execute(
+  const rows = await em.execute(
     `select * from clients where business_id = ? and (id = any(?::bigint[]) or ${channel === 'sms' ? 'phone' : 'lower(email)'} = any(?::text[]))`,
     [businessId, pgArray(byId), pgArray(addresses)],
   );
@@ -87,14 +86,13 @@ export async function resolveClients(em: EntityManager, businessId: number, chan
 /** Each client's open conversation, opened where there is none. */
 export async function openConversations(em: EntityManager, businessId: number, clients: Client[], locationId?: number | null): Promise<Map<number, Conversation>> {
   const ids = [...new Set(clients.map((c) => c.id))];
-  const conn = em.getConnection();
-  await conn.execute(
+  await em.execute(
     `insert into conversations (business_id, client_id, location_id)
      select ?, c.id, coalesce(?::bigint, c.location_id) from clients c where c.id = any(?::bigint[])
      on conflict (client_id) where status <> 'ARCHIVED' do nothing`,
     [businessId, locationId ?? null, pgArray(ids)],
   );
-  const rows = await conn.execute(`select * from conversations where client_id = any(?::bigint[]) and status <> 'ARCHIVED'`, [pgArray(ids)]);
+  const rows = await em.execute(`select * from conversations where client_id = any(?::bigint[]) and status <> 'ARCHIVED'`, [pgArray(ids)]);
   return new Map(rows.map((row: Record<string, unknown>) => [Number(row.client_id), em.map(Conversation, row)]));
 }
 
@@ -132,7 +130,7 @@ export async function insertOutboundMessages(
     created_at: now,
     updated_at: now,
   }));
-  const inserted = await em.getConnection().execute(
+  const inserted = await em.execute(
     `insert into messages (business_id, conversation_id, client_id, channel, direction, status, error_code, error_message,
        body, subject, html, from_address, to_address, media_urls, request_id, request_hash, staff_id, send_at, created_at, updated_at)
      select * from jsonb_to_recordset(?::jsonb) as r(business_id bigint, conversation_id bigint, client_id bigint, channel text,
@@ -143,7 +141,7 @@ export async function insertOutboundMessages(
      returning id`,
     [JSON.stringify(rows)],
   );
-  await em.getConnection().execute(
+  await em.execute(
     `update conversations c set last_message_at = ?, last_message_preview = left(coalesce(?, ?, ''), 160),
        last_message_channel = ?, last_message_direction = 'outbound', updated_at = ?
      where c.id = any(?::bigint[]) and (c.last_message_at is null or c.last_message_at <= ?)`,

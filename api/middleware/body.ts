@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from '../errors';
+import { PayloadTooLarge, UnsupportedMediaType, ValidationFailed, type ValidationIssue } from '../errors';
 
 export type BodyKind = 'json' | 'form';
 
@@ -34,9 +34,33 @@ export async function parseBody(ctx: Context, kind: BodyKind, limitBytes: number
     return { raw, value };
   }
   if (ctx.get('Content-Type') && !ctx.is('application/json', '+json')) throw new UnsupportedMediaType('application/json');
+  let value: unknown;
   try {
-    return { raw, value: JSON.parse(raw.toString('utf8')) };
+    value = JSON.parse(raw.toString('utf8'));
   } catch (error) {
     throw new ValidationFailed([{ loc: ['body'], msg: `JSON decode error: ${(error as Error).message}`, type: 'json_invalid' }]);
   }
+  const unstorable = unstorableStrings(value, ['body']);
+  if (unstorable.length > 0) throw new ValidationFailed(unstorable);
+  return { raw, value };
+}
+
+/** NUL and lone UTF-16 surrogates: valid JSON escapes that PostgreSQL's text and jsonb refuse. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorableIssue = (loc: (string | number)[]): ValidationIssue => ({
+  loc,
+  msg: 'must not contain NUL characters or unpaired surrogates',
+  type: 'string_unstorable',
+});
+
+function unstorableStrings(value: unknown, loc: (string | number)[]): ValidationIssue[] {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? [unstorableIssue(loc)] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => unstorableStrings(item, [...loc, i]));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => [
+      ...(UNSTORABLE.test(key) ? [unstorableIssue([...loc, key])] : []),
+      ...unstorableStrings(item, [...loc, key]),
+    ]);
+  }
+  return [];
 }

@@ -5,9 +5,12 @@ import { HttpError, ValidationFailed } from '../errors';
 export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
-    if (ctx.status === 404 && ctx.body === undefined) {
-      ctx.status = 404;
-      ctx.body = { detail: 'Not Found' };
+    if (ctx.body === undefined && ctx.status >= 400) {
+      // The router's own answers (no route, a method the path lacks) carry no body. A method no
+      // route knows (PURGE) is the caller's mistake too: 405, never the router's 501.
+      // Koa's 404 is only a default until set: set it, or giving a body would make it a 200.
+      ctx.status = ctx.status === 501 ? 405 : ctx.status;
+      ctx.body = { detail: ctx.message };
     }
   } catch (error) {
     const known = asHttpError(error);

@@ -91,25 +91,28 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
           const recipients: Recipient[] = body.recipients
             ? body.recipients.map((r) => ({ clientId: r.client_id, to: r.to }))
             : [{ clientId: body.client_id, to: body.to }];
-          const clients = await resolveClients(em, body.business_id, 'sms', recipients).catch(recipientError);
-          const conversations = await openConversations(em, body.business_id, clients, body.location_id);
-          const unique = new Map(clients.map((c) => [c.phone!, c]));
-          const inserted = await insertOutboundMessages(
-            em,
-            {
-              businessId: body.business_id,
-              channel: 'sms',
-              requestId: requestIdValue,
-              requestHash,
-              fromAddress: from,
-              locationId: body.location_id,
-              staffId: body.staff_id,
-              body: body.body,
-              mediaUrls: body.media_urls ?? [],
-              sendAt: body.send_at,
-            },
-            [...unique.values()].map((client) => ({ client, conversation: conversations.get(client.id)!, to: client.phone!, optedOut: client.smsOptOut })),
-          );
+          // Clients, conversations and messages are made together or not at all.
+          const inserted = await em.transactional(async (tx) => {
+            const clients = await resolveClients(tx, body.business_id, 'sms', recipients).catch(recipientError);
+            const conversations = await openConversations(tx, body.business_id, clients, body.location_id);
+            const unique = new Map(clients.map((c) => [c.phone!, c]));
+            return insertOutboundMessages(
+              tx,
+              {
+                businessId: body.business_id,
+                channel: 'sms',
+                requestId: requestIdValue,
+                requestHash,
+                fromAddress: from,
+                locationId: body.location_id,
+                staffId: body.staff_id,
+                body: body.body,
+                mediaUrls: body.media_urls ?? [],
+                sendAt: body.send_at,
+              },
+              [...unique.values()].map((client) => ({ client, conversation: conversations.get(client.id)!, to: client.phone!, optedOut: client.smsOptOut })),
+            );
+          });
           messages = inserted.messages;
           repeated = inserted.created === 0;
         }

@@ -33,7 +33,11 @@ export const requestId = z
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
   .meta({ description: 'Idempotency key of a send (≤ 128 chars)' });
 
-export const timestamp = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+/** PostgreSQL's timestamptz reads years 0001..9999 from text; year 0 and beyond 9999 cannot be stored. */
+export const timestamp = z.iso
+  .datetime({ offset: true })
+  .transform((v) => new Date(v))
+  .refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must be between years 0001 and 9999');
 
 export const httpErrorSchema = z
   .object({ detail: z.string() })

@@ -96,10 +96,12 @@ export class Lifecycle {
    * Starts `node --import tsx <script>` from the repository root in a process group of its own
    * (so its whole tree can be stopped), output to `logFile`. The process is the service itself:
    * no npx or tsx wrapper in between, so its pid is the one whose memory we measure.
+   * BENCH_NODE_ARGS adds node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
    */
   spawnService(name: string, script: string, env: Record<string, string>, logFile: string): Service {
     const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
       cwd: ROOT,
       env,
       stdio: ['ignore', fd, fd],

@@ -23,8 +23,10 @@ export interface PhaseSpec {
   db: BenchDatabase;
   signal: AbortSignal;
   say: (line: string) => void;
-  /** No new DELIVERED for this long fails the phase. */
+  /** No message settling for this long ends the wait; the unsettled ones are reported as stuck (default 20 s). */
   stallMs?: number;
+  /** What the provider sandbox did for a message sid (its callbacks), for the report of a stall. */
+  callbacksFor?: (sid: string) => unknown;
 }
 
 export interface PhaseResult {
@@ -49,6 +51,8 @@ export interface PhaseResult {
     sendToDeliveredMs: LatencySummary;
     /** updated_at − created_at: the DELIVERED status committed in the database. */
     sendToAppliedMs: LatencySummary;
+    /** Messages that never settled (the wait stalled), with their events and the sandbox's callbacks (first 5). */
+    stuck: unknown[];
   };
   resources: ProcReport;
 }
@@ -81,23 +85,42 @@ async function progress(db: BenchDatabase, prefix: string): Promise<Progress> {
   return { delivered: byStatus.DELIVERED ?? 0, settled, byStatus };
 }
 
-/** Polls (one grouped count) until `expected` messages have settled; fails on a stall or an abort. */
-async function untilSettled(spec: PhaseSpec, prefix: string, expected: number): Promise<Progress> {
-  const stallMs = spec.stallMs ?? 60_000;
+/**
+ * Polls (one grouped count) until `expected` messages have settled, or until none has settled for
+ * `stallMs`: a message the product lost is reported as stuck rather than waited for (its
+ * workflow would ask the provider only after the 48 h delivery deadline).
+ */
+async function untilSettled(spec: PhaseSpec, prefix: string, expected: number, stallMs: number): Promise<Progress & { stalled: boolean }> {
   let last = -1;
   let lastChange = Date.now();
   for (;;) {
     if (spec.signal.aborted) throw spec.signal.reason;
     const now = await progress(spec.db, prefix);
-    if (now.settled >= expected) return now;
+    if (now.settled >= expected) return { ...now, stalled: false };
     if (now.settled !== last) {
       last = now.settled;
       lastChange = Date.now();
     } else if (Date.now() - lastChange > stallMs) {
-      throw new Error(`${spec.name}: stalled at ${JSON.stringify(now.byStatus)} of ${expected} for ${stallMs / 1000} s`);
+      spec.say(`${spec.name}: no message settled for ${stallMs / 1000} s, stopping at ${JSON.stringify(now.byStatus)} of ${expected}`);
+      return { ...now, stalled: true };
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The unsettled messages with their stored events and the sandbox's callbacks, to see where they stopped. */
+async function stuck(spec: PhaseSpec, prefix: string): Promise<unknown[]> {
+  const rows = await spec.db.query<{ id: number; status: string; provider_message_id: string | null; events: unknown }>(
+    `select m.id, m.status, m.provider_message_id,
+            (select json_agg(json_build_object('status', e.status, 'message_id', e.message_id, 'applied', e.applied_at is not null,
+                                               'received_at', e.received_at) order by e.id)
+               from message_status_events e where e.provider_message_id = m.provider_message_id) as events
+       from messages m
+      where m.request_id like ? and m.status not in ('DELIVERED', 'READ', 'FAILED', 'UNDELIVERED', 'CANCELED')
+      order by m.id limit 5`,
+    [`${prefix}-%`],
+  );
+  return rows.map((r) => ({ ...r, callbacks: r.provider_message_id && spec.callbacksFor ? spec.callbacksFor(r.provider_message_id) : undefined }));
 }
 
 export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
@@ -106,7 +129,8 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     spec.say(`${spec.name}: warm-up, ${spec.warmup} sends`);
     const warm = await load(spec, spec.warmup, `${tag}-warm`, true);
     if (warm.latenciesMs.length !== spec.warmup) throw new Error(`${spec.name}: warm-up failed: ${JSON.stringify(warm.statuses)} ${warm.samples.join(' | ')}`);
-    await untilSettled({ ...spec, stallMs: 90_000 }, `${tag}-warm`, spec.warmup);
+    const warmed = await untilSettled(spec, `${tag}-warm`, spec.warmup, 90_000);
+    if (warmed.stalled) spec.say(`${spec.name}: warm-up left stuck messages: ${JSON.stringify(await stuck(spec, `${tag}-warm`))}`);
   }
 
   const loadAverageBefore = os.loadavg();
@@ -115,12 +139,12 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   sampler.start();
   let resources: ProcReport;
   let accepted: LoadResult;
-  let settled: Progress;
+  let settled: Progress & { stalled: boolean };
   try {
     accepted = await load(spec, spec.n, `${tag}-run`, false);
     spec.say(`${spec.name}: all sent in ${accepted.endedAt - accepted.startedAt} ms ${JSON.stringify(accepted.statuses)}; waiting for DELIVERED`);
     const sentOk = accepted.latenciesMs.length;
-    settled = await untilSettled(spec, `${tag}-run`, sentOk);
+    settled = await untilSettled(spec, `${tag}-run`, sentOk, spec.stallMs ?? 20_000);
   } finally {
     resources = sampler.stop();
   }
@@ -157,6 +181,7 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
       deliveredPerSecond: (1000 * settled.delivered) / endToEndMs,
       sendToDeliveredMs: summarize(latencies.map((r) => Number(r.delivered_ms))),
       sendToAppliedMs: summarize(latencies.map((r) => Number(r.applied_ms))),
+      stuck: settled.stalled ? await stuck(spec, `${tag}-run`) : [],
     },
     resources,
   };

@@ -62,6 +62,12 @@ export function table(phases: Partial<Record<'orchestrated' | 'direct', PhaseRes
     add(`CPU ${role} %`, (p) => p.resources.roles[role]?.cpuPercent);
   }
   add('CPU postgres %', (p) => p.resources.postgres.cpuPercent);
+  // CPU time per send holds up better than rates when something else shares the machine.
+  for (const role of ['api', 'worker', 'temporal', 'direct', 'bench']) {
+    add(`CPU ms / send ${role}`, (p) => (p.resources.roles[role] ? (1000 * p.resources.roles[role].cpuSeconds) / p.n : undefined), role === 'bench');
+  }
+  add('CPU ms / send postgres', (p) => (1000 * p.resources.postgres.cpuSeconds) / p.n, true);
+  add('CPU ms / send, all of ours', (p) => (1000 * (Object.values(p.resources.roles).reduce((a, r) => a + r.cpuSeconds, 0) + p.resources.postgres.cpuSeconds)) / p.n, true);
   add('CPU other processes %', (p) => p.resources.other.cpuPercent);
   add(`machine busy % (of ${os.cpus().length * 100})`, (p) => p.resources.machineBusyPercent);
   add('load average before', (p) => p.loadAverageBefore[0]);

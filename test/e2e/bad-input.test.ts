@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import pino from 'pino';
 import twilio from 'twilio';
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import type { Route } from '../../api/route';
 import { loadConfig } from '../../config/env';
 import { dropDatabase, ensureDatabase } from '../../db/database';
 import { Message } from '../../db/entities';
-import { createOrm, migrate } from '../../db/orm';
+import { migrate, ormOptions } from '../../db/orm';
 import { createTenant, type Tenant } from '../support/factories';
 import { api, type HttpResult } from '../support/http';
 import { startTestStack, testDatabaseUrl, type TestStack } from '../support/stack';
@@ -81,7 +81,7 @@ function pathOf(spec: Route, overrides: Record<string, string> = {}): string {
     name in overrides ? overrides[name] : encodeURIComponent(shape[name] ? sampleTextValue(shape[name]) : '1'),
   );
   const required = Object.entries(shapeOf(spec.query) ?? {}).filter(([, field]) => !accepts(field, undefined));
-  const query = new URLSearchParams(required.map(([name, field]) => [name, sampleTextValue(field)]));
+  const query = new URLSearchParams(required.map(([name, field]): [string, string] => [name, sampleTextValue(field)]));
   return required.length > 0 ? `${path}?${query}` : path;
 }
 
@@ -163,7 +163,8 @@ beforeAll(async () => {
   isolatedDatabaseUrl = url.toString();
   await dropDatabase(isolatedDatabaseUrl);
   await ensureDatabase(isolatedDatabaseUrl);
-  const migrator = await createOrm(isolatedDatabaseUrl, { poolMax: 2 });
+  const options = ormOptions(isolatedDatabaseUrl, { poolMax: 2 });
+  const migrator = await MikroORM.init({ ...options, migrations: { ...options.migrations, silent: true } });
   try {
     await migrate(migrator);
   } finally {
@@ -431,6 +432,12 @@ describe('unknown paths, wrong methods and request ids', () => {
     expectError(response, 404);
   });
 
+  test('a method the API does not implement on an unknown path is a 404 or 405, not a 5xx', async () => {
+    const response = await call('purge', '/no-such-path');
+
+    expectError(response, [404, 405]);
+  });
+
   test('an unknown path without credentials is a 404 too', async () => {
     const response = await call('post', '/no-such-path', { key: null, json: {} });
 
@@ -536,5 +543,25 @@ describe('after the sweep', () => {
 
     expect(stack.sandbox.messages()).toEqual([]);
     expect(workflows.count).toBe(0);
+  });
+});
+
+describe('well-formed values the database cannot store', () => {
+  const hostile: [string, Record<string, unknown>][] = [
+    ['a NUL character in the text', { body: 'hi\u0000there' }],
+    ['a lone UTF-16 surrogate in the text', { body: 'hi \ud800' }],
+    ['a NUL character in a media URL', { body: 'hi', media_urls: ['https://example.com/a\u0000b.png'] }],
+    ['a send_at in year 0', { body: 'hi', send_at: '0000-01-01T00:00:00Z' }],
+  ];
+
+  test.each(hostile)('an SMS with %s is a 4xx, not a 500, and stores nothing', async (_what, fields) => {
+    const before = await rowCounts();
+
+    const response = await call('post', '/sms/send', { json: { business_id: tenant.business.id, to: '+14155550142', ...fields } });
+
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(contractShapeProblem(response)).toBeUndefined();
+    expect(await rowCounts()).toEqual(before);
   });
 });

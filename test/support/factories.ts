@@ -1,13 +1,23 @@
+import { randomInt } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Business, Client, Location, Staff } from '../../db/entities';
 
+const AREA_CODES = ['415', '628', '650', '707', '925', '510', '408', '209', '831'];
+const issued = new Set<string>();
 let sequence = 0;
 
-/** A phone number no other test (in this run or process) uses: location numbers are globally unique. */
+/**
+ * A phone number no other test is likely to use: test files share one database and location
+ * numbers are unique across it, so numbers are random (about 1 in 10^8 to meet), not counted.
+ */
 export function uniquePhone(): string {
-  sequence += 1;
-  const n = (process.pid % 1000) * 10000 + (sequence % 10000);
-  return `+1415${String(n).padStart(7, '0')}`;
+  for (;;) {
+    const phone = `+1${AREA_CODES[randomInt(AREA_CODES.length)]}${randomInt(2_000_000, 10_000_000)}`;
+    if (!issued.has(phone)) {
+      issued.add(phone);
+      return phone;
+    }
+  }
 }
 
 export interface Tenant {
@@ -18,6 +28,7 @@ export interface Tenant {
 }
 
 export async function createTenant(em: EntityManager, overrides: { status?: Business['status']; clientPhone?: string } = {}): Promise<Tenant> {
+  sequence += 1;
   const business = new Business(`Test Studio ${Date.now()}-${sequence}`, 'America/Chicago');
   business.status = overrides.status ?? 'ACTIVE';
   await em.persistAndFlush(business);
