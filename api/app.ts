@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import { adminKeyAuthenticator } from './auth';
+import { credentialAuthenticator } from './auth';
 import type { AppDeps } from './deps';
 import { Forbidden } from './errors';
 import { errorMiddleware } from './middleware/errors';
@@ -9,18 +9,27 @@ import { koaPath, validateInput, type Route } from './route';
 import { buildOpenApiDocument } from './openapi';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { apiKeyRoutes } from './routes/api-keys';
 import { messageRoutes } from './routes/messages';
+import { sessionRoutes } from './routes/sessions';
 import { smsRoutes } from './routes/sms';
 import { twilioRoutes } from './routes/twilio';
 
 /** Every route of the API, in one table: served, documented and swept by the tests from here. */
 export function apiRoutes(deps: AppDeps): Route[] {
-  return [...healthRoutes(deps), ...smsRoutes(deps), ...twilioRoutes(deps), ...messageRoutes(deps)];
+  return [
+    ...healthRoutes(deps),
+    ...sessionRoutes(deps),
+    ...apiKeyRoutes(deps),
+    ...smsRoutes(deps),
+    ...twilioRoutes(deps),
+    ...messageRoutes(deps),
+  ];
 }
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: true });
-  const authenticator = deps.authenticator ?? adminKeyAuthenticator(deps.config.adminApiKey);
+  const authenticator = deps.authenticator ?? credentialAuthenticator(deps.config.adminApiKey, deps.orm);
   const routes = apiRoutes(deps);
   const document = buildOpenApiDocument(routes, deps.version);
   const router = new Router();

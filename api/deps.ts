@@ -9,7 +9,7 @@ export interface AppDeps {
   temporal: TemporalClient;
   config: Pick<Config, 'publicBaseUrl' | 'adminApiKey' | 'temporal' | 'twilio'>;
   logger: Logger;
-  /** Defaults to the admin key alone. */
+  /** Defaults to the admin key, business keys and sessions in the database. */
   authenticator?: Authenticator;
   version?: string;
 }

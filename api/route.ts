@@ -79,7 +79,8 @@ export async function validateInput(ctx: Context, spec: Route): Promise<Omit<Rou
   if (spec.body) {
     const parsed = await parseBody(ctx, spec.bodyKind ?? 'json', spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT);
     raw = parsed.raw;
-    body = check(spec.body, parsed.value ?? (spec.bodyKind === 'form' ? {} : undefined), 'body');
+    const empty = spec.bodyKind === 'form' ? {} : undefined;
+    body = check(spec.body, parsed.raw.length === 0 ? empty : parsed.value, 'body');
   }
   if (issues.length > 0) throw new ValidationFailed(issues);
   return { params, query, body, rawBody: raw };

@@ -3,6 +3,22 @@ import { bigintId, timestamps } from './columns';
 
 export type BusinessStatus = 'ONBOARDING' | 'ACTIVE' | 'FAILED';
 
+export interface OnboardingStep {
+  name: string;
+  status: 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'COMPENSATED' | 'SKIPPED';
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+  detail?: Record<string, unknown>;
+}
+
+/** What onboarding reported last: kept so the status reads the same after its workflow is gone. */
+export interface OnboardingRecord {
+  steps?: OnboardingStep[];
+  progress?: number;
+  error?: string | null;
+}
+
 export class Business {
   id!: number;
   name!: string;
@@ -11,6 +27,8 @@ export class Business {
   settings: Record<string, unknown> = {};
   emailFromAddress?: string | null;
   emailFromName?: string | null;
+  onboardingWorkflowId?: string | null;
+  onboarding: OnboardingRecord = {};
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
 
@@ -31,6 +49,8 @@ export const BusinessSchema = new EntitySchema<Business>({
     settings: { type: 'json' },
     emailFromAddress: { type: 'text', nullable: true },
     emailFromName: { type: 'text', nullable: true },
+    onboardingWorkflowId: { type: 'text', nullable: true },
+    onboarding: { type: 'json' },
     ...timestamps(),
   },
 });

@@ -5,6 +5,8 @@ export * from './client';
 export * from './conversation';
 export * from './message';
 export * from './message-status-event';
+export * from './api-key';
+export * from './session';
 
 import { BusinessSchema } from './business';
 import { LocationSchema } from './location';
@@ -13,6 +15,8 @@ import { ClientSchema } from './client';
 import { ConversationSchema } from './conversation';
 import { MessageSchema } from './message';
 import { MessageStatusEventSchema } from './message-status-event';
+import { ApiKeySchema } from './api-key';
+import { SessionSchema } from './session';
 
 export const entities = [
   BusinessSchema,
@@ -22,4 +26,6 @@ export const entities = [
   ConversationSchema,
   MessageSchema,
   MessageStatusEventSchema,
+  ApiKeySchema,
+  SessionSchema,
 ];
