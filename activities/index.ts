@@ -1,11 +1,16 @@
-import type { Orm } from '../db/orm';
+import type { Client as SendGridClient } from '@sendgrid/client';
 import type { Twilio } from 'twilio';
+import type { Orm } from '../db/orm';
 import { createMessageActivities } from './messages';
+import { createOnboardingActivities } from './onboarding';
+import { createPhoneNumberActivities } from './phone-numbers';
+import { createSendGridActivities } from './sendgrid';
 import { createTwilioActivities } from './twilio';
 
 export interface ActivityDeps {
   orm: Orm;
   twilio: Twilio;
+  sendgrid: SendGridClient;
   config: { publicBaseUrl: string };
 }
 
@@ -13,5 +18,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMessageActivities(deps),
     ...createTwilioActivities(deps),
+    ...createOnboardingActivities(deps),
+    ...createPhoneNumberActivities(deps),
+    ...createSendGridActivities(deps),
   };
 }

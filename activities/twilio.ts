@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { classifyProviderError } from './provider-errors';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Twilio } from 'twilio';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
@@ -13,7 +14,7 @@ const LOST_SEND_CANDIDATES = 50;
 /** Twilio's timestamps have whole seconds and its clock is not ours. */
 const CLOCK_SKEW_MS = 2000;
 
-export function createTwilioActivities({ orm, twilio, config }: ActivityDeps) {
+export function createTwilioActivities({ orm, twilio, config }: Pick<ActivityDeps, 'orm' | 'twilio' | 'config'>) {
   return {
     /**
      * Hands the message to Twilio once. The provider id is stored before anything else; a retried
@@ -70,21 +71,8 @@ async function createTwilioMessage(twilio: Twilio, message: Message, statusCallb
       statusCallback,
     });
   } catch (error) {
-    throw classifyTwilioError(error);
+    throw classifyProviderError(error);
   }
-}
-
-/**
- * Twilio's 4xx answers (an invalid number, a blocked recipient, a bad sender) will not change on
- * a retry; everything else (5xx, 429, timeouts, resets) may.
- */
-function classifyTwilioError(error: unknown): unknown {
-  const status = (error as { status?: number }).status;
-  const code = (error as { code?: number }).code;
-  if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) {
-    return ApplicationFailure.nonRetryable((error as Error).message, 'ProviderRejected', { code: code ?? status, status });
-  }
-  return error;
 }
 
 /**

@@ -10,7 +10,11 @@ import { buildOpenApiDocument } from './openapi';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { apiKeyRoutes } from './routes/api-keys';
+import { clientRoutes } from './routes/clients';
+import { locationRoutes } from './routes/locations';
+import { staffRoutes } from './routes/staffs';
 import { messageRoutes } from './routes/messages';
+import { onboardingRoutes } from './routes/onboarding';
 import { sessionRoutes } from './routes/sessions';
 import { smsRoutes } from './routes/sms';
 import { twilioRoutes } from './routes/twilio';
@@ -21,9 +25,13 @@ export function apiRoutes(deps: AppDeps): Route[] {
     ...healthRoutes(deps),
     ...sessionRoutes(deps),
     ...apiKeyRoutes(deps),
+    ...onboardingRoutes(deps),
     ...smsRoutes(deps),
     ...twilioRoutes(deps),
     ...messageRoutes(deps),
+    ...locationRoutes(deps),
+    ...clientRoutes(deps),
+    ...staffRoutes(deps),
   ];
 }
 

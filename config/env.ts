@@ -61,7 +61,13 @@ export interface Config {
     /** Where the Twilio REST client sends its requests; undefined means Twilio itself. */
     baseUrl?: string;
   };
-  sendgrid: { apiKey?: string; webhookPublicKey?: string };
+  sendgrid: {
+    /** Undefined in live mode without SENDGRID_API_KEY: email is then unavailable. */
+    apiKey?: string;
+    webhookPublicKey?: string;
+    /** Where the SendGrid client sends its requests; undefined means SendGrid itself. */
+    baseUrl?: string;
+  };
   logLevel: string;
 }
 
@@ -86,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
     if (missing.length > 0) throw new ConfigError(missing.map((name) => `${name}: required when PROVIDER_MODE=live`));
   }
+  const sandboxUrl = sandbox ? (e.SANDBOX_URL ?? `http://127.0.0.1:${e.SANDBOX_PORT}`).replace(/\/+$/, '') : undefined;
   return {
     port: e.PORT,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
@@ -101,9 +108,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiKeySid: e.TWILIO_API_KEY_SID,
       apiKeySecret: e.TWILIO_API_KEY_SECRET,
       twimlAppSid: e.TWILIO_TWIML_APP_SID,
-      baseUrl: sandbox ? (e.SANDBOX_URL ?? `http://127.0.0.1:${e.SANDBOX_PORT}`).replace(/\/+$/, '') : undefined,
+      baseUrl: sandboxUrl,
     },
-    sendgrid: { apiKey: e.SENDGRID_API_KEY, webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY },
+    sendgrid: {
+      apiKey: e.SENDGRID_API_KEY ?? (sandbox ? SANDBOX_DEFAULTS.sendgridApiKey : undefined),
+      webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      baseUrl: sandboxUrl,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -3,22 +3,39 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { BodyTooLargeError } from './body';
 import { controlRoutes } from './control';
-import { DEFAULT_CALLBACK_DELAY_MS, DEFAULT_SANDBOX_HOST } from './defaults';
+import { DEFAULT_CALLBACK_DELAY_MS, DEFAULT_SANDBOX_HOST, SANDBOX_DEFAULTS } from './defaults';
 import { Scheduler } from './scheduler';
+import type { SendGridCredentials } from './sendgrid/auth';
+import { sgErrors } from './sendgrid/errors';
+import { sendgridRoutes } from './sendgrid/routes';
+import { senderSnapshot, type SandboxVerifiedSender } from './sendgrid/sender';
+import { SendGridSenders } from './sendgrid/senders';
 import { SandboxState, type SandboxLog } from './state';
 import type { TwilioCredentials } from './twilio/auth';
 import type { DeliveredCallback } from './twilio/callbacks';
 import { errors, twilioError } from './twilio/errors';
 import { snapshot, type SandboxMessage } from './twilio/message';
 import { TwilioMessages } from './twilio/messages';
+import { phoneNumberSnapshot, type SandboxPhoneNumber } from './twilio/phone-number';
+import { TwilioPhoneNumbers } from './twilio/phone-numbers';
 import { twilioRoutes } from './twilio/routes';
 
+export type { SendGridCredentials } from './sendgrid/auth';
+export type { SandboxVerifiedSender, VerificationStatus } from './sendgrid/sender';
+export type { TwilioCredentials } from './twilio/auth';
 export type { DeliveredCallback } from './twilio/callbacks';
 export type { SandboxMessage, StatusChange } from './twilio/message';
+export type { Capabilities } from './twilio/numbering';
+export type { SandboxPhoneNumber } from './twilio/phone-number';
 
 export interface SandboxOptions {
   twilio: TwilioCredentials;
-  /** Delay before each successive status change / callback; default 150 ms. */
+  /** Bearer API key the SendGrid v3 emulation accepts; default SANDBOX_DEFAULTS.sendgridApiKey. */
+  sendgrid?: SendGridCredentials;
+  /**
+   * Delay before each successive message status change / callback, and before a new SendGrid
+   * sender verifies; default 150 ms.
+   */
   callbackDelayMs?: number;
   log?: (line: Record<string, unknown>) => void;
 }
@@ -33,7 +50,11 @@ export interface Sandbox {
   messages(): SandboxMessage[];
   /** Every status callback attempted, in order (copies). */
   callbacks(): DeliveredCallback[];
-  /** Forgets all messages and callbacks and cancels pending ones. */
+  /** Every number purchased, in purchase order, released ones included (`released: true`) (copies). */
+  phoneNumbers(): SandboxPhoneNumber[];
+  /** Every SendGrid sender created, in creation order, deleted ones included (`deleted: true`) (copies). */
+  verifiedSenders(): SandboxVerifiedSender[];
+  /** Forgets all messages, callbacks, numbers and senders and cancels everything pending. */
   reset(): void;
 }
 
@@ -42,14 +63,15 @@ function errorBoundary(log: SandboxLog): Koa.Middleware {
     try {
       await next();
     } catch (error) {
+      const sendgrid = ctx.path.startsWith('/v3/');
       if (error instanceof BodyTooLargeError) {
         ctx.status = 413;
-        ctx.body = twilioError(413, 20001, 'Request entity too large');
+        ctx.body = sendgrid ? sgErrors.tooLarge() : twilioError(413, 20001, 'Request entity too large');
         return;
       }
       log({ event: 'error', method: ctx.method, path: ctx.path, error: String(error) });
       ctx.status = 500;
-      ctx.body = errors.internal();
+      ctx.body = sendgrid ? sgErrors.internal() : errors.internal();
     }
   };
 }
@@ -71,13 +93,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const log: SandboxLog = options.log ?? (() => undefined);
   const state = new SandboxState();
   const scheduler = new Scheduler((error) => log({ event: 'task.error', error: String(error) }));
-  const messages = new TwilioMessages({
-    creds: options.twilio,
-    state,
-    scheduler,
-    callbackDelayMs: options.callbackDelayMs ?? DEFAULT_CALLBACK_DELAY_MS,
-    log,
-  });
+  const callbackDelayMs = options.callbackDelayMs ?? DEFAULT_CALLBACK_DELAY_MS;
+  const sendgridCreds: SendGridCredentials = options.sendgrid ?? { apiKey: SANDBOX_DEFAULTS.sendgridApiKey };
+  const messages = new TwilioMessages({ creds: options.twilio, state, scheduler, callbackDelayMs, log });
+  const phoneNumbers = new TwilioPhoneNumbers({ state, log });
+  const senders = new SendGridSenders({ state, scheduler, verifyDelayMs: callbackDelayMs, log });
   const resetAll = (): void => {
     scheduler.cancel();
     state.clear();
@@ -88,7 +108,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   app.use(errorBoundary(log));
   app.use(requestLog(log));
   app.use(controlRoutes(state, resetAll));
-  app.use(twilioRoutes(options.twilio, messages));
+  app.use(twilioRoutes(options.twilio, { messages, phoneNumbers }));
+  app.use(sendgridRoutes(sendgridCreds, senders));
   app.use(async (ctx) => {
     ctx.status = 404;
     ctx.body = errors.notFound(ctx.path);
@@ -136,6 +157,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 
     messages: () => state.messages.map(snapshot),
     callbacks: () => state.callbacks.map((c) => structuredClone(c)),
+    phoneNumbers: () => state.phoneNumbers.map(phoneNumberSnapshot),
+    verifiedSenders: () => state.verifiedSenders.map(senderSnapshot),
     reset: resetAll,
   };
 }

@@ -9,13 +9,25 @@ export function controlRoutes(state: SandboxState, reset: () => void): Koa.Middl
     const route = `${ctx.method} ${ctx.path.replace(/\/+$/, '')}`;
     switch (route) {
       case 'GET /sandbox/health':
-        ctx.body = { ok: true, messages: state.messages.length, uptimeMs: Date.now() - startedAt };
+        ctx.body = {
+          ok: true,
+          messages: state.messages.length,
+          phoneNumbers: state.phoneNumbers.length,
+          verifiedSenders: state.verifiedSenders.length,
+          uptimeMs: Date.now() - startedAt,
+        };
         return;
       case 'GET /sandbox/messages':
         ctx.body = { messages: state.messages };
         return;
       case 'GET /sandbox/callbacks':
         ctx.body = { callbacks: state.callbacks };
+        return;
+      case 'GET /sandbox/phone-numbers':
+        ctx.body = { phoneNumbers: state.phoneNumbers };
+        return;
+      case 'GET /sandbox/verified-senders':
+        ctx.body = { verifiedSenders: state.verifiedSenders };
         return;
       case 'POST /sandbox/reset':
         reset();

@@ -1,7 +1,10 @@
 /**
- * Magic recipients: the `To` number decides what the sandbox does with a message,
- * in the spirit of Twilio's test credentials.
+ * Magic values: specific inputs that make the sandbox fail or stall on purpose, in the spirit of
+ * Twilio's test credentials. Every one is listed in sandbox/README.md.
+ *
+ * Messages: the `To` number decides what the sandbox does with a message.
  */
+import { inDomain } from './validate';
 
 /** Create is rejected: 400, code 21211 (invalid 'To' number). */
 export const MAGIC_TO_INVALID = '+15005550001';
@@ -53,4 +56,49 @@ export function planFor(to: string): RecipientPlan {
   }
   if (to === MAGIC_TO_STUCK_SENT) return { kind: 'accept', steps: [{ status: 'sent' }] };
   return { kind: 'accept', steps: [{ status: 'sent' }, { status: 'delivered' }] };
+}
+
+/* ---- Phone numbers (AvailablePhoneNumbers / IncomingPhoneNumbers) ---- */
+
+/** Area code with no numbers: searching it lists nothing; buying with AreaCode=555 answers 400 code 21452. */
+export const MAGIC_AREA_CODE_NONE_AVAILABLE = '555';
+/** Buying this PhoneNumber answers 400 code 21422 (not available), like Twilio's test number. */
+export const MAGIC_NUMBER_UNAVAILABLE = '+15005550000';
+/** Buying this PhoneNumber answers 400 code 21421 (invalid), like Twilio's test number (same as MAGIC_TO_INVALID). */
+export const MAGIC_NUMBER_INVALID = MAGIC_TO_INVALID;
+
+export const MAGIC_PHONE_NUMBERS = Object.freeze({
+  areaCodeNoneAvailable: MAGIC_AREA_CODE_NONE_AVAILABLE,
+  unavailable: MAGIC_NUMBER_UNAVAILABLE,
+  invalid: MAGIC_NUMBER_INVALID,
+});
+
+export type PurchasePlan = { kind: 'invalid' } | { kind: 'unavailable' } | { kind: 'buy' };
+
+/** What the sandbox does with a purchase of `phoneNumber` (before checking who owns it). */
+export function purchasePlanFor(phoneNumber: string): PurchasePlan {
+  if (phoneNumber === MAGIC_NUMBER_INVALID || !E164.test(phoneNumber)) return { kind: 'invalid' };
+  if (phoneNumber === MAGIC_NUMBER_UNAVAILABLE) return { kind: 'unavailable' };
+  return { kind: 'buy' };
+}
+
+/* ---- SendGrid verified senders: the domain of `from_email` decides ---- */
+
+/** Senders @fail.example (or a subdomain) are created but never verify (status `failed` after the delay). */
+export const MAGIC_SENDER_DOMAIN_UNVERIFIABLE = 'fail.example';
+/** Senders @invalid.example (or a subdomain) are rejected: 400 with errors[].field = 'from_email'. */
+export const MAGIC_SENDER_DOMAIN_INVALID = 'invalid.example';
+
+export const MAGIC_SENDER_DOMAINS = Object.freeze({
+  unverifiable: MAGIC_SENDER_DOMAIN_UNVERIFIABLE,
+  invalid: MAGIC_SENDER_DOMAIN_INVALID,
+});
+
+export type SenderPlan = { kind: 'invalid' } | { kind: 'never-verifies' } | { kind: 'verifies' };
+
+/** What the sandbox does with a sender whose from_email is at `domain` (lower-case). */
+export function senderPlanFor(domain: string): SenderPlan {
+  if (inDomain(domain, MAGIC_SENDER_DOMAIN_INVALID)) return { kind: 'invalid' };
+  if (inDomain(domain, MAGIC_SENDER_DOMAIN_UNVERIFIABLE)) return { kind: 'never-verifies' };
+  return { kind: 'verifies' };
 }

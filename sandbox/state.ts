@@ -1,18 +1,36 @@
+import type { SandboxVerifiedSender } from './sendgrid/sender';
 import type { DeliveredCallback } from './twilio/callbacks';
 import type { SandboxMessage } from './twilio/message';
+import type { SandboxPhoneNumber } from './twilio/phone-number';
 
 /** Everything the sandbox remembers; cleared by reset(). */
 export class SandboxState {
   readonly messages: SandboxMessage[] = [];
   readonly callbacks: DeliveredCallback[] = [];
+  /** Purchased numbers, including released ones (flagged). */
+  readonly phoneNumbers: SandboxPhoneNumber[] = [];
+  /** SendGrid sender identities, including deleted ones (flagged). */
+  readonly verifiedSenders: SandboxVerifiedSender[] = [];
 
   findMessage(sid: string): SandboxMessage | undefined {
     return this.messages.find((m) => m.sid === sid);
   }
 
+  /** A number still held (not released). */
+  findPhoneNumber(sid: string): SandboxPhoneNumber | undefined {
+    return this.phoneNumbers.find((n) => n.sid === sid && !n.released);
+  }
+
+  /** A sender not deleted. */
+  findVerifiedSender(id: number): SandboxVerifiedSender | undefined {
+    return this.verifiedSenders.find((s) => s.id === id && !s.deleted);
+  }
+
   clear(): void {
     this.messages.length = 0;
     this.callbacks.length = 0;
+    this.phoneNumbers.length = 0;
+    this.verifiedSenders.length = 0;
   }
 }
 

@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Client as SendGridClient } from '@sendgrid/client';
 import type { Twilio } from 'twilio';
 import { createActivities } from '../activities';
 import type { Orm } from '../db/orm';
@@ -9,6 +10,7 @@ export interface WorkerDeps {
   taskQueue: string;
   orm: Orm;
   twilio: Twilio;
+  sendgrid: SendGridClient;
   config: { publicBaseUrl: string };
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -16,13 +18,13 @@ export interface WorkerDeps {
 
 export const workflowsPath = require.resolve('../workflows');
 
-export async function createWorker({ connection, namespace, taskQueue, orm, twilio, config, workflowBundle }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ connection, namespace, taskQueue, orm, twilio, sendgrid, config, workflowBundle }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
-    activities: createActivities({ orm, twilio, config }),
+    activities: createActivities({ orm, twilio, sendgrid, config }),
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
     maxCachedWorkflows: 2000,

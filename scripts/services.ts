@@ -2,6 +2,7 @@ import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { sendgridClientFor } from '../activities/providers/sendgrid-base-url';
 import { twilioClientFor } from '../activities/providers/twilio-base-url';
 import { createApp } from '../api/app';
 import type { Config } from '../config/env';
@@ -13,6 +14,10 @@ export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
 export function twilioFromConfig(config: Config) {
   return twilioClientFor(config.twilio);
+}
+
+export function sendgridFromConfig(config: Config) {
+  return sendgridClientFor({ apiKey: config.sendgrid.apiKey ?? '', baseUrl: config.sendgrid.baseUrl });
 }
 
 export interface RunningApi {
@@ -60,6 +65,7 @@ export async function runWorker(config: Config, orm: Orm, temporalAddress: strin
     taskQueue: config.temporal.taskQueue,
     orm,
     twilio: twilioFromConfig(config),
+    sendgrid: sendgridFromConfig(config),
     config,
   });
   const done = worker.run();

@@ -37,7 +37,10 @@ runMain(async () => {
 
     const temporal = await startTemporal(config, stops, say);
     if (config.providerMode === 'sandbox') {
-      const sandbox = createSandbox({ twilio: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken } });
+      const sandbox = createSandbox({
+        twilio: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
+        sendgrid: { apiKey: config.sendgrid.apiKey! },
+      });
       await sandbox.listen(config.sandboxPort);
       stops.push(() => sandbox.close());
     }

@@ -1,1 +1,2 @@
 export { sendMessage } from './send-message';
+export { onboardBusiness } from './onboard-business';

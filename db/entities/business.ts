@@ -1,23 +1,8 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { bigintId, timestamps } from './columns';
+import type { OnboardingRecord } from '../onboarding-record';
 
 export type BusinessStatus = 'ONBOARDING' | 'ACTIVE' | 'FAILED';
-
-export interface OnboardingStep {
-  name: string;
-  status: 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'COMPENSATED' | 'SKIPPED';
-  started_at: string | null;
-  finished_at: string | null;
-  error: string | null;
-  detail?: Record<string, unknown>;
-}
-
-/** What onboarding reported last: kept so the status reads the same after its workflow is gone. */
-export interface OnboardingRecord {
-  steps?: OnboardingStep[];
-  progress?: number;
-  error?: string | null;
-}
 
 export class Business {
   id!: number;
@@ -28,7 +13,7 @@ export class Business {
   emailFromAddress?: string | null;
   emailFromName?: string | null;
   onboardingWorkflowId?: string | null;
-  onboarding: OnboardingRecord = {};
+  onboarding: Partial<OnboardingRecord> = {};
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
 

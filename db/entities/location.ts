@@ -8,6 +8,8 @@ export class Location {
   address?: string | null;
   timezone: string = 'UTC';
   phoneNumber?: string | null;
+  /** Twilio's IncomingPhoneNumber sid when we bought the number ourselves. */
+  phoneNumberSid?: string | null;
   email?: string | null;
   createdAt: Date = new Date();
 
@@ -26,6 +28,7 @@ export const LocationSchema = new EntitySchema<Location>({
     address: { type: 'text', nullable: true },
     timezone: { type: 'text' },
     phoneNumber: { type: 'text', nullable: true },
+    phoneNumberSid: { type: 'text', nullable: true },
     email: { type: 'text', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },

@@ -1,16 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret as same } from '../validate';
 
 export interface TwilioCredentials {
   accountSid: string;
   authToken: string;
   apiKeySid?: string;
   apiKeySecret?: string;
-}
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf-8');
-  const y = Buffer.from(b, 'utf-8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export function parseBasicAuth(header: string | undefined): { username: string; password: string } | undefined {

@@ -20,6 +20,13 @@ export const errors = {
   invalidTo: (to: string) => twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`),
   invalidMediaUrl: () => twilioError(400, 21620, 'Invalid media URL(s).'),
   invalidParameter: (name: string) => twilioError(400, 20001, `Invalid ${name}`),
+  invalidUrl: (name: string, url: string) => twilioError(400, 21402, `${name} is not a valid URL: ${url}`),
+  phoneNumberOrAreaCodeRequired: () => twilioError(400, 21421, 'A PhoneNumber or AreaCode is required.'),
+  phoneNumberInvalid: (phoneNumber: string) => twilioError(400, 21421, `PhoneNumber ${phoneNumber} is invalid.`),
+  phoneNumberUnavailable: (phoneNumber: string) =>
+    twilioError(400, 21422, `PhoneNumber not available: ${phoneNumber} is not available for purchase.`),
+  areaCodeInvalid: (areaCode: string) => twilioError(400, 21451, `Invalid area code ${areaCode}.`),
+  noNumbersInAreaCode: (areaCode: string) => twilioError(400, 21452, `No phone numbers found in area code ${areaCode}.`),
   unavailable: () => twilioError(503, 20503, 'Service unavailable'),
   internal: () => twilioError(500, 20500, 'Internal Server Error'),
 };

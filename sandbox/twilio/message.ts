@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { copyParams } from '../body';
 import type { MessageStatus } from '../magic';
 
 export const API_VERSION = '2010-04-01';
@@ -73,7 +74,15 @@ export function toResource(m: SandboxMessage): Record<string, unknown> {
   };
 }
 
-/** Deep copy, so callers cannot mutate the store. */
+/** Deep copy, so callers cannot mutate the store (by hand: structuredClone's Dates fail `instanceof Date` under jest). */
 export function snapshot(m: SandboxMessage): SandboxMessage {
-  return structuredClone(m);
+  return {
+    ...m,
+    mediaUrls: [...m.mediaUrls],
+    dateCreated: new Date(m.dateCreated),
+    dateUpdated: new Date(m.dateUpdated),
+    dateSent: m.dateSent && new Date(m.dateSent),
+    history: m.history.map((h) => ({ ...h, at: new Date(h.at) })),
+    params: copyParams(m.params),
+  };
 }

@@ -1,6 +1,9 @@
+import { formToRecord } from '../body';
 import { planFor, SANDBOX_SERVICE_FROM, type StatusStep } from '../magic';
+import type { Reply } from '../reply';
 import type { Scheduler, TaskContext } from '../scheduler';
 import type { SandboxLog, SandboxState } from '../state';
+import { isHttpUrl } from '../validate';
 import type { TwilioCredentials } from './auth';
 import { postStatusCallback, statusCallbackParams, worthRetrying } from './callbacks';
 import { errors } from './errors';
@@ -8,11 +11,7 @@ import { listMessages } from './list';
 import { newMessageSid, toResource, type SandboxMessage } from './message';
 import { countSegments } from './segments';
 
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+export type { Reply } from '../reply';
 
 export interface MessagesDeps {
   creds: TwilioCredentials;
@@ -24,23 +23,6 @@ export interface MessagesDeps {
 
 const MAX_BODY_CHARS = 1600;
 
-function formToRecord(form: URLSearchParams): Record<string, string | string[]> {
-  const record: Record<string, string | string[]> = {};
-  for (const key of new Set(form.keys())) {
-    const values = form.getAll(key);
-    record[key] = values.length === 1 ? values[0] : values;
-  }
-  return record;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 /** The Messages resource of the 2010-04-01 API: create, fetch, list, plus the status lifecycle. */
 export class TwilioMessages {

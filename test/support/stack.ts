@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { sendgridClientFor } from '../../activities/providers/sendgrid-base-url';
 import { twilioClientFor } from '../../activities/providers/twilio-base-url';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../config/env';
@@ -59,6 +60,7 @@ export async function startTestStack(options: { callbackDelayMs?: number } = {})
   const config0 = loadConfig({ PROVIDER_MODE: 'sandbox' });
   const sandbox = createSandbox({
     twilio: { accountSid: config0.twilio.accountSid, authToken: config0.twilio.authToken },
+    sendgrid: { apiKey: config0.sendgrid.apiKey! },
     callbackDelayMs: options.callbackDelayMs ?? 30,
   });
   const sandboxUrl = await sandbox.listen(0, '127.0.0.1');
@@ -83,6 +85,7 @@ export async function startTestStack(options: { callbackDelayMs?: number } = {})
     taskQueue: config.temporal.taskQueue,
     orm,
     twilio: twilioClientFor(config.twilio),
+    sendgrid: sendgridClientFor({ apiKey: config.sendgrid.apiKey!, baseUrl: config.sendgrid.baseUrl }),
     config,
     workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: silentBundlerLogger }),
   });

@@ -10,7 +10,8 @@ import { deliveryStatusSignal, sendStatusQuery, type SendMessageState } from '..
 import { sendMessage } from '../../workflows/send-message';
 import { quietTemporalRuntime } from '../support/stack';
 
-type Activities = ReturnType<typeof createActivities>;
+/** The activities sendMessage calls, stubbed with their real types. */
+type Activities = Pick<ReturnType<typeof createActivities>, 'prepareSend' | 'sendSms' | 'markFailed' | 'applyDeliveryEvents' | 'reconcileDelivery'>;
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
