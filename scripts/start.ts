@@ -2,9 +2,10 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../config/env';
 import { ensureDatabase } from '../db/database';
 import { createOrm, migrate } from '../db/orm';
-import { seedDemoBusiness } from '../db/seed';
+import { DEMO_BUSINESS_NAME, DEMO_CLIENT_PHONE } from '../db/seed';
 import { createSandbox } from '../sandbox/app';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { ensureDemoBusiness } from './demo';
 import { createLogger } from './logger';
 import { runMain, untilStopped } from './run-main';
 import { runApi, runWorker } from './services';
@@ -33,7 +34,6 @@ runMain(async () => {
     stops.push(() => orm.close());
     const applied = await migrate(orm);
     if (applied.length > 0) say(`migrations applied: ${applied.join(', ')}`);
-    const demo = await seedDemoBusiness(orm.em.fork());
 
     const temporal = await startTemporal(config, stops, say);
     if (config.providerMode === 'sandbox') {
@@ -50,6 +50,7 @@ runMain(async () => {
     stops.push(() => api.close());
 
     const base = `http://127.0.0.1:${config.port}`;
+    const demo = await ensureDemoBusiness(base, config.adminApiKey, orm, say);
     console.log(
       [
         '',
@@ -59,7 +60,8 @@ runMain(async () => {
         `  Temporal UI  ${temporal.uiUrl ?? '(external Temporal server: use its own UI)'}`,
         config.providerMode === 'sandbox' ? `  Sandbox      ${config.twilio.baseUrl} (Twilio emulator)` : '  Providers    live Twilio',
         `  Admin key    ${config.adminApiKey}${config.adminApiKeyGenerated ? '  (generated for this run; set OMEGA_ADMIN_API_KEY to fix it)' : ''}`,
-        `  Demo         business ${demo.business.id} "${demo.business.name}", client ${demo.client.id} ${demo.client.phone}`,
+        `  Demo         business ${demo.businessId} "${DEMO_BUSINESS_NAME}", client ${demo.clientId} ${DEMO_CLIENT_PHONE}`,
+        ...(demo.apiKey ? [`  Demo key     ${demo.apiKey}  (its business API key, shown only now)`] : []),
         '',
         'Press Ctrl-C to stop.',
         '',
