@@ -3,7 +3,6 @@ import pino from 'pino';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { apiRoutes } from '../../api/app';
-import type { AppDeps } from '../../api/deps';
 import { DEFAULT_BODY_LIMIT } from '../../api/middleware/body';
 import type { Route } from '../../api/route';
 import { loadConfig } from '../../config/env';
@@ -12,26 +11,8 @@ import { Message } from '../../db/entities';
 import { migrate, ormOptions } from '../../db/orm';
 import { createTenant, type Tenant } from '../support/factories';
 import { api, type HttpResult } from '../support/http';
+import { ROUTES, accepts, label, needsCredentials, shapeOf } from '../support/route-table';
 import { startTestStack, testDatabaseUrl, type TestStack } from '../support/stack';
-
-/**
- * The sweep is driven by the route table itself, read once here to declare one test per route and
- * check. Building the table must not touch the database or Temporal; if it ever does, this says so.
- */
-function unusedWhileBuildingTheTable<T>(name: string): T {
-  return new Proxy({}, {
-    get: (_target, property) => {
-      throw new Error(`apiRoutes() used ${name}.${String(property)} while building the route table`);
-    },
-  }) as T;
-}
-const tableDeps: AppDeps = {
-  orm: unusedWhileBuildingTheTable('orm'),
-  temporal: unusedWhileBuildingTheTable('temporal'),
-  config: loadConfig({}),
-  logger: pino({ level: 'silent' }),
-};
-const ROUTES = apiRoutes(tableDeps);
 
 const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 const BAD_INTEGER_IDS = ['abc', '-1', '0', '99999999999999999999', '1.5', '1e3', ' 1'];
@@ -41,29 +22,8 @@ const FALLBACK_WRONG_BODY = { business_id: 'x', body: 123, to: [], request_id: {
 const SEEDED_PROVIDER_ID = `SM${'e'.repeat(32)}`;
 const WRONG_KEY = 'wrong-key-0123456789abcdef';
 
-const label = (spec: Route) => `${spec.method.toUpperCase()} ${spec.path}`;
 const isJsonBodyRoute = (spec: Route) => spec.body !== undefined && (spec.bodyKind ?? 'json') === 'json';
 const isFormBodyRoute = (spec: Route) => spec.body !== undefined && spec.bodyKind === 'form';
-const needsCredentials = (spec: Route) => spec.access === 'authenticated' || spec.access === 'admin';
-
-function accepts(schema: z.ZodType, value: unknown): boolean {
-  try {
-    return schema.safeParse(value).success;
-  } catch {
-    return false;
-  }
-}
-
-/** The fields of an object schema, looking through optional/default/pipe/transform wrappers. */
-function shapeOf(schema: z.ZodType | undefined): Record<string, z.ZodType> | undefined {
-  for (let current: unknown = schema, depth = 0; current && depth < 10; depth++) {
-    if (current instanceof z.ZodObject) return current.shape as Record<string, z.ZodType>;
-    const def = (current as { def?: Record<string, unknown>; _zod?: { def?: Record<string, unknown> } }).def ??
-      (current as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
-    current = def?.innerType ?? def?.in ?? def?.schema;
-  }
-  return undefined;
-}
 
 /** A path or query field that reads digits as a positive integer id. */
 function isIntegerId(field: z.ZodType): boolean {
