@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { clientProfile, searchClients } from '../../db/queries/clients';
-import { assertBusinessAccess } from '../auth';
+import { accessibleBusiness, assertBusinessAccess } from '../auth';
 import type { AppDeps } from '../deps';
 import { NotFound } from '../errors';
 import { route } from '../route';
 import { clientJson, clientListQuery, clientPageSchema, clientProfileJson, clientProfileSchema } from '../schemas/client';
 import { errorResponses, textId } from '../schemas/common';
 import { pageOf } from '../schemas/pagination';
-import { requireBusiness } from './locations';
 
 export function clientRoutes({ orm }: AppDeps) {
   return [
@@ -24,9 +23,8 @@ export function clientRoutes({ orm }: AppDeps) {
         ...errorResponses,
       },
       handler: async (ctx, { params, query, principal }) => {
-        assertBusinessAccess(principal!, params.business_id);
         const em = orm.em.fork() as EntityManager;
-        await requireBusiness(em, params.business_id);
+        await accessibleBusiness(em, principal!, params.business_id);
         const { clients, total } = await searchClients(
           em,
           params.business_id,

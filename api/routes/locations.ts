@@ -1,18 +1,12 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Business, Location } from '../../db/entities';
-import { assertBusinessAccess } from '../auth';
+import { Location } from '../../db/entities';
+import { accessibleBusiness } from '../auth';
 import type { AppDeps } from '../deps';
-import { NotFound } from '../errors';
 import { route } from '../route';
 import { errorResponses, textId } from '../schemas/common';
 import { locationJson, locationPageSchema } from '../schemas/location';
 import { pageOf, pageQuery } from '../schemas/pagination';
-
-/** A list under an unknown business is a 404, not an empty page that would hide the wrong id. */
-export async function requireBusiness(em: EntityManager, businessId: number): Promise<void> {
-  if ((await em.count(Business, { id: businessId })) === 0) throw new NotFound(`business ${businessId} not found`);
-}
 
 export function locationRoutes({ orm }: AppDeps) {
   return [
@@ -26,9 +20,8 @@ export function locationRoutes({ orm }: AppDeps) {
         ...errorResponses,
       },
       handler: async (ctx, { params, query, principal }) => {
-        assertBusinessAccess(principal!, params.business_id);
         const em = orm.em.fork() as EntityManager;
-        await requireBusiness(em, params.business_id);
+        await accessibleBusiness(em, principal!, params.business_id);
         const [locations, total] = await em.findAndCount(
           Location,
           { businessId: params.business_id },

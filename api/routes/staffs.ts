@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { searchStaff, staffProfile } from '../../db/queries/staff';
-import { assertBusinessAccess } from '../auth';
+import { accessibleBusiness, assertBusinessAccess } from '../auth';
 import type { AppDeps } from '../deps';
 import { NotFound } from '../errors';
 import { route } from '../route';
 import { errorResponses, textId } from '../schemas/common';
 import { pageOf } from '../schemas/pagination';
 import { staffJson, staffListQuery, staffPageSchema, staffProfileJson, staffProfileSchema } from '../schemas/staff';
-import { requireBusiness } from './locations';
 
 export function staffRoutes({ orm }: AppDeps) {
   return [
@@ -24,9 +23,8 @@ export function staffRoutes({ orm }: AppDeps) {
         ...errorResponses,
       },
       handler: async (ctx, { params, query, principal }) => {
-        assertBusinessAccess(principal!, params.business_id);
         const em = orm.em.fork() as EntityManager;
-        await requireBusiness(em, params.business_id);
+        await accessibleBusiness(em, principal!, params.business_id);
         const { staff, total } = await searchStaff(
           em,
           params.business_id,
