@@ -26,47 +26,66 @@ export interface RecordedReport {
 }
 
 /**
+ * Serializes, per provider message id, recording news with adopting waiting news. Without it a
+ * callback could look for its message just before the send stored the provider id, and insert
+ * its event just after the adoption ran, and wait forever.
+ */
+async function lockProviderMessage(em: EntityManager, provider: string, providerMessageId: string): Promise<void> {
+  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`${provider}:${providerMessageId}`]);
+}
+
+/**
  * Keeps a provider's delivery news as an event, whatever it says. The message it belongs to may
  * not know its provider id yet; the event then waits for it (see adoptWaitingEvents).
  */
 export async function recordDeliveryReport(em: EntityManager, report: DeliveryReport): Promise<RecordedReport> {
-  const message = report.messageId
-    ? await em.findOne(Message, { id: report.messageId })
-    : report.providerMessageId
-      ? await em.findOne(Message, { channel: report.channel, providerMessageId: report.providerMessageId })
-      : null;
-  const rows = await em.execute(
-    `insert into message_status_events (message_id, provider, provider_message_id, provider_event_id, status, raw_status,
-       error_code, error_message, payload, occurred_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
-     on conflict (provider, provider_event_id) where provider_event_id is not null do nothing
-     returning *`,
-    [
-      message?.id ?? null,
-      report.provider,
-      report.providerMessageId ?? message?.providerMessageId ?? null,
-      report.providerEventId ?? null,
-      report.status,
-      report.rawStatus,
-      report.errorCode ?? null,
-      report.errorMessage ?? null,
-      JSON.stringify(report.payload),
-      report.occurredAt ?? null,
-    ],
-  );
-  const event = rows.length > 0 ? em.map(MessageStatusEvent, rows[0]) : null;
-  return { event, message, duplicate: event === null };
+  return em.transactional(async (tx) => {
+    if (report.providerMessageId) await lockProviderMessage(tx, report.provider, report.providerMessageId);
+    const message = report.messageId
+      ? await tx.findOne(Message, { id: report.messageId })
+      : report.providerMessageId
+        ? await tx.findOne(Message, { channel: report.channel, providerMessageId: report.providerMessageId })
+        : null;
+    const rows = await tx.execute(
+      `insert into message_status_events (message_id, provider, provider_message_id, provider_event_id, status, raw_status,
+         error_code, error_message, payload, occurred_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
+       on conflict (provider, provider_event_id) where provider_event_id is not null do nothing
+       returning *`,
+      [
+        message?.id ?? null,
+        report.provider,
+        report.providerMessageId ?? message?.providerMessageId ?? null,
+        report.providerEventId ?? null,
+        report.status,
+        report.rawStatus,
+        report.errorCode ?? null,
+        report.errorMessage ?? null,
+        JSON.stringify(report.payload),
+        report.occurredAt ?? null,
+      ],
+    );
+    const event = rows.length > 0 ? tx.map(MessageStatusEvent, rows[0]) : null;
+    return { event, message, duplicate: event === null };
+  });
 }
 
-/** Attaches events that arrived before their message's provider id was known. Returns how many. */
+/**
+ * Attaches events that arrived before their message's provider id was known. Call it after the
+ * provider id is committed. Returns how many.
+ */
 export async function adoptWaitingEvents(em: EntityManager, message: Message, provider: MessageStatusEvent['provider']): Promise<number> {
-  if (!message.providerMessageId) return 0;
-  const result = await em.execute<{ affectedRows: number }>(
-    `update message_status_events set message_id = ? where provider = ? and provider_message_id = ? and message_id is null`,
-    [message.id, provider, message.providerMessageId],
-    'run',
-  );
-  return result.affectedRows;
+  const providerMessageId = message.providerMessageId;
+  if (!providerMessageId) return 0;
+  return em.transactional(async (tx) => {
+    await lockProviderMessage(tx, provider, providerMessageId);
+    const result = await tx.execute<{ affectedRows: number }>(
+      `update message_status_events set message_id = ? where provider = ? and provider_message_id = ? and message_id is null`,
+      [message.id, provider, providerMessageId],
+      'run',
+    );
+    return result.affectedRows;
+  });
 }
 
 /**
