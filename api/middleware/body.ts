@@ -45,8 +45,8 @@ export async function parseBody(ctx: Context, kind: BodyKind, limitBytes: number
   return { raw, value };
 }
 
-/** NUL and lone UTF-16 surrogates: valid JSON escapes that PostgreSQL's text and jsonb refuse. */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** NUL and lone UTF-16 surrogates: valid JSON escapes (and URL escapes) that PostgreSQL's text and jsonb refuse. */
+export const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const unstorableIssue = (loc: (string | number)[]): ValidationIssue => ({
   loc,
   msg: 'must not contain NUL characters or unpaired surrogates',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UNSTORABLE } from '../middleware/body';
 import { CONVERSATION_STATUSES, type Client, type Conversation } from '../../db/entities';
 import type { ClientTotals } from '../../db/queries/clients';
 import { CHANNELS, DIRECTIONS } from '../../db/message-status';
@@ -8,13 +9,11 @@ import { booleanText, pageQuery, paginated } from './pagination';
 const iso = z.string().meta({ format: 'date-time' });
 
 /** PostgreSQL cannot compare text with NUL in it: refused here rather than failing in the database. */
-const NUL_OR_LONE_SURROGATE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** A free-text search: trimmed, ≤ 200 characters, `%` and `_` taken literally. */
 export const searchText = z
   .string()
   .max(200)
-  .refine((v) => !NUL_OR_LONE_SURROGATE.test(v), 'must not contain NUL characters or unpaired surrogates')
+  .refine((v) => !UNSTORABLE.test(v), 'must not contain NUL characters or unpaired surrogates')
   .transform((v) => v.trim().replace(/\s+/g, ' '));
 
 export const clientListQuery = z.object({
