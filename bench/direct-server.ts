@@ -13,7 +13,7 @@ import { twilioClientFor } from '../activities/providers/twilio-base-url';
 import { fingerprint } from '../api/canonical';
 import { loadConfig } from '../config/env';
 import { adoptWaitingEvents, applyDeliveryEvents, recordDeliveryReport } from '../db/delivery';
-import { Business } from '../db/entities';
+import { Business, Message } from '../db/entities';
 import { createOrm, type Orm } from '../db/orm';
 import { findRequestMessages, insertOutboundMessages, openConversations, resolveClients, sendingNumber } from '../db/sends';
 import { fromTwilioMessageStatus } from '../db/twilio-status';
@@ -34,15 +34,19 @@ async function send(orm: Orm, client: Twilio, statusCallback: string, input: Sen
   if (messages.length === 0) {
     const business = await em.findOneOrFail(Business, { id: input.business_id });
     const from = (await sendingNumber(em, business.id))!.phoneNumber!;
-    const clients = await resolveClients(em, business.id, 'sms', [{ to: input.to }]);
-    const conversations = await openConversations(em, business.id, clients);
-    ({ messages } = await insertOutboundMessages(
-      em,
-      { businessId: business.id, channel: 'sms', requestId: input.request_id, requestHash, fromAddress: from, body: input.body, mediaUrls: [] },
-      clients.map((c) => ({ client: c, conversation: conversations.get(c.id)!, to: c.phone!, optedOut: c.smsOptOut })),
-    ));
+    // As the API does it: clients, conversations and messages in one transaction.
+    ({ messages } = await em.transactional(async (tx) => {
+      const clients = await resolveClients(tx, business.id, 'sms', [{ to: input.to }]);
+      const conversations = await openConversations(tx, business.id, clients);
+      return insertOutboundMessages(
+        tx,
+        { businessId: business.id, channel: 'sms', requestId: input.request_id, requestHash, fromAddress: from, body: input.body, mediaUrls: [] },
+        clients.map((c) => ({ client: c, conversation: conversations.get(c.id)!, to: c.phone!, optedOut: c.smsOptOut })),
+      );
+    }));
   }
-  const message = messages[0];
+  // What the sendSms activity does: load the message, hand it to Twilio, store the provider id first.
+  const message = await em.findOneOrFail(Message, { id: messages[0].id });
   if (message.providerMessageId) return message.id;
   const sent = await client.messages.create({ to: message.toAddress!, from: message.fromAddress!, body: message.body ?? undefined, statusCallback });
   message.markAccepted(sent.sid, new Date());

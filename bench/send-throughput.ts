@@ -8,8 +8,11 @@
  * the baseline as child processes), prints a table, writes bench/results/send-throughput-*.json
  * and removes everything it started, also on Ctrl-C, failure or the time limit.
  *
- * Flags: --n (2000) --concurrency (50) --warmup (50) --callback-delay ms (20) --phases
- * orchestrated,direct --temporal file|memory --timeout-min (10) --label name.
+ * Flags: --n (2000) --concurrency (50) --rate R (open loop, R/s; default closed loop) --warmup (50)
+ * --callback-delay ms (20) --phases orchestrated,direct --temporal file|memory
+ * --temporal-config KEY=VALUE (dev server dynamic config, repeatable) --worker product|local-activities
+ * (bench/variants: sendMessage with its database steps as local activities) --timeout-min (10)
+ * --label name. BENCH_NODE_ARGS adds node flags to the child services (e.g. --cpu-prof).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,10 +30,13 @@ const { values: flags } = parseArgs({
   options: {
     n: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '50' },
+    rate: { type: 'string' },
     warmup: { type: 'string', default: '50' },
     'callback-delay': { type: 'string', default: '20' },
     phases: { type: 'string', default: 'orchestrated,direct' },
     temporal: { type: 'string', default: 'file' },
+    'temporal-config': { type: 'string', multiple: true, default: [] },
+    worker: { type: 'string', default: 'product' },
     'timeout-min': { type: 'string', default: '10' },
     label: { type: 'string' },
   },
@@ -45,14 +51,18 @@ const positiveInt = (name: string, value: string, min = 1): number => {
 const options = {
   n: positiveInt('n', flags.n, 1),
   concurrency: positiveInt('concurrency', flags.concurrency, 1),
+  ratePerSecond: flags.rate === undefined ? undefined : positiveInt('rate', flags.rate, 1),
   warmup: positiveInt('warmup', flags.warmup, 0),
   callbackDelayMs: positiveInt('callback-delay', flags['callback-delay'], 0),
   phases: flags.phases.split(',').map((p) => p.trim()),
   temporal: flags.temporal as TemporalStorage,
+  worker: flags.worker,
+  temporalArgs: flags['temporal-config'].flatMap((kv) => ['--dynamic-config-value', kv]),
   timeoutMin: positiveInt('timeout-min', flags['timeout-min'], 1),
   label: flags.label,
 };
 if (options.phases.some((p) => p !== 'orchestrated' && p !== 'direct')) throw new Error('--phases takes orchestrated and/or direct');
+if (options.worker !== 'product' && options.worker !== 'local-activities') throw new Error('--worker takes product or local-activities');
 if (options.temporal !== 'file' && options.temporal !== 'memory') throw new Error('--temporal takes file or memory');
 if (options.n > 99_999) throw new Error('--n is at most 99999 (recipient numbering)');
 
@@ -76,7 +86,7 @@ async function startService(name: string, script: string, env: Record<string, st
 type CallbacksFor = (sid: string) => unknown;
 
 async function orchestrated(db: BenchDatabase, sandboxUrl: string, callbacksFor: CallbacksFor, tmp: string): Promise<PhaseResult> {
-  const temporal = await life.guard(startTemporal(life, tmp, options.temporal));
+  const temporal = await life.guard(startTemporal(life, tmp, options.temporal, options.temporalArgs));
   const port = await freePort();
   const adminKey = randomBytes(24).toString('hex');
   const env = serviceEnv({
@@ -88,7 +98,7 @@ async function orchestrated(db: BenchDatabase, sandboxUrl: string, callbacksFor:
     OMEGA_ADMIN_API_KEY: adminKey,
   });
   say(`starting worker and API (Temporal ${temporal.address}, ${options.temporal} storage)`);
-  const worker = await startService('worker', 'scripts/worker.ts', env, tmp);
+  const worker = await startService('worker', options.worker === 'product' ? 'scripts/worker.ts' : 'bench/variants/worker.ts', env, tmp);
   const api = await startService('api', 'scripts/api.ts', env, tmp, port);
   const client = jsonClient(`http://127.0.0.1:${port}`, { 'X-API-KEY': adminKey }, options.concurrency);
   try {
@@ -100,6 +110,7 @@ async function orchestrated(db: BenchDatabase, sandboxUrl: string, callbacksFor:
         n: options.n,
         warmup: options.warmup,
         concurrency: options.concurrency,
+        ratePerSecond: options.ratePerSecond,
         client,
         path: '/sms/send',
         body: (to, requestId) => ({ business_id: db.businessId, to, body: 'Your appointment is confirmed for tomorrow at 3pm.', request_id: requestId }),
@@ -139,6 +150,7 @@ async function direct(db: BenchDatabase, sandboxUrl: string, callbacksFor: Callb
         n: options.n,
         warmup: options.warmup,
         concurrency: options.concurrency,
+        ratePerSecond: options.ratePerSecond,
         client,
         path: '/send',
         body: (to, requestId) => ({ business_id: db.businessId, to, body: 'Your appointment is confirmed for tomorrow at 3pm.', request_id: requestId }),
@@ -196,7 +208,8 @@ async function main(): Promise<void> {
         : undefined,
     metTargets: o ? { deliveredPerSecond: o.delivery.deliveredPerSecond >= 100, acceptP99: o.accept.latencyMs.p99 <= 50 } : undefined,
   };
-  console.log(`\nsend throughput: n=${options.n} concurrency=${options.concurrency} sandbox callback delay ${options.callbackDelayMs} ms, Temporal ${options.temporal}\n`);
+  const pace = options.ratePerSecond ? `open loop ${options.ratePerSecond}/s, at most ${options.concurrency} in flight` : `closed loop, concurrency ${options.concurrency}`;
+  console.log(`\nsend throughput: n=${options.n}, ${pace}, sandbox callback delay ${options.callbackDelayMs} ms, Temporal ${options.temporal} ${options.temporalArgs.join(' ')}, worker ${options.worker}\n`);
   console.log(table(phases));
   if (results.metTargets) {
     console.log(`\ntargets (≥ 100 delivered/s, accept p99 ≤ 50 ms): delivered/s ${results.metTargets.deliveredPerSecond ? 'met' : 'MISSED'}, accept p99 ${results.metTargets.acceptP99 ? 'met' : 'MISSED'}`);
@@ -214,7 +227,8 @@ let exitCode = 0;
 main()
   .catch((error: unknown) => {
     exitCode = 1;
-    say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    const interrupted = error === life.signal.reason;
+    say(`failed: ${error instanceof Error ? (interrupted ? error.message : (error.stack ?? error.message)) : String(error)}`);
   })
   .finally(async () => {
     await life.cleanup();

@@ -1,4 +1,8 @@
-/** A closed-loop load generator: `concurrency` workers issue requests back to back until `n` are done. */
+/**
+ * The load generator: `concurrency` workers issue requests until `n` are done, back to back
+ * (closed loop) or, given `ratePerSecond`, each request no earlier than its slot in a fixed
+ * arrival schedule (open loop, still never more than `concurrency` in flight).
+ */
 import http from 'node:http';
 
 export interface LoadResult {
@@ -48,6 +52,7 @@ export async function runLoad(options: {
   send: (index: number) => Promise<{ status: number; text: string }>;
   expectStatus: number;
   signal: AbortSignal;
+  ratePerSecond?: number;
 }): Promise<LoadResult> {
   const latenciesMs: number[] = [];
   const statuses: Record<string, number> = {};
@@ -57,6 +62,10 @@ export async function runLoad(options: {
   const worker = async () => {
     while (next < options.n && !options.signal.aborted) {
       const index = next++;
+      if (options.ratePerSecond) {
+        const wait = startedAt + (index * 1000) / options.ratePerSecond - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       const t0 = performance.now();
       let key: string;
       try {

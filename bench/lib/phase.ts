@@ -15,6 +15,8 @@ export interface PhaseSpec {
   n: number;
   warmup: number;
   concurrency: number;
+  /** Open loop: requests at this rate (at most `concurrency` in flight); closed loop when undefined. */
+  ratePerSecond?: number;
   client: JsonClient;
   path: string;
   body: (to: string, requestId: string) => unknown;
@@ -25,6 +27,8 @@ export interface PhaseSpec {
   say: (line: string) => void;
   /** No message settling for this long ends the wait; the unsettled ones are reported as stuck (default 20 s). */
   stallMs?: number;
+  /** How long to sample the idle stack before the load (default 5 s). */
+  idleMs?: number;
   /** What the provider sandbox did for a message sid (its callbacks), for the report of a stall. */
   callbacksFor?: (sid: string) => unknown;
 }
@@ -33,6 +37,7 @@ export interface PhaseResult {
   name: string;
   n: number;
   concurrency: number;
+  ratePerSecond: number | null;
   loadAverageBefore: number[];
   accept: {
     latencyMs: LatencySummary;
@@ -55,6 +60,8 @@ export interface PhaseResult {
     stuck: unknown[];
   };
   resources: ProcReport;
+  /** The same processes sampled idle, just before the load. */
+  idle: ProcReport;
 }
 
 const recipient = (digit: number, warm: boolean, i: number) => `+1555${digit}${warm ? 9 : 0}${String(i).padStart(5, '0')}`;
@@ -65,6 +72,7 @@ async function load(spec: PhaseSpec, count: number, prefix: string, warm: boolea
     concurrency: spec.concurrency,
     expectStatus: spec.expectStatus,
     signal: spec.signal,
+    ratePerSecond: warm ? undefined : spec.ratePerSecond,
     send: (i) => spec.client.post(spec.path, spec.body(recipient(spec.digit, warm, i), `${prefix}-${i}`)),
   });
 }
@@ -133,8 +141,15 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     if (warmed.stalled) spec.say(`${spec.name}: warm-up left stuck messages: ${JSON.stringify(await stuck(spec, `${tag}-warm`))}`);
   }
 
+  // What the stack costs doing nothing (pollers, timers, housekeeping), so that the per-send cost can be told apart.
+  const idleSampler = new ProcSampler(spec.roles);
+  idleSampler.start();
+  await new Promise((r) => setTimeout(r, spec.idleMs ?? 5000));
+  const idle = idleSampler.stop();
+
   const loadAverageBefore = os.loadavg();
-  spec.say(`${spec.name}: ${spec.n} sends at concurrency ${spec.concurrency} (load average ${loadAverageBefore.map((l) => l.toFixed(2)).join(' ')})`);
+  const pace = spec.ratePerSecond ? `${spec.ratePerSecond}/s, at most ${spec.concurrency} in flight` : `concurrency ${spec.concurrency}`;
+  spec.say(`${spec.name}: ${spec.n} sends at ${pace} (load average ${loadAverageBefore.map((l) => l.toFixed(2)).join(' ')})`);
   const sampler = new ProcSampler(spec.roles);
   sampler.start();
   let resources: ProcReport;
@@ -166,6 +181,7 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     name: spec.name,
     n: spec.n,
     concurrency: spec.concurrency,
+    ratePerSecond: spec.ratePerSecond ?? null,
     loadAverageBefore,
     accept: {
       latencyMs: summarize(accepted.latenciesMs),
@@ -184,5 +200,6 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
       stuck: settled.stalled ? await stuck(spec, `${tag}-run`) : [],
     },
     resources,
+    idle,
   };
 }

@@ -12,13 +12,18 @@ export interface Machine {
   node: string;
   kernel: string;
   commit: string;
+  /** Tracked files changed from that commit outside bench/: when not 0, what ran was not exactly the commit. */
+  uncommittedFiles: number;
 }
 
 export function machine(): Machine {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   let commit = 'unknown';
+  let uncommittedFiles = -1;
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    commit = git('rev-parse', '--short', 'HEAD');
+    uncommittedFiles = git('status', '--porcelain', '--untracked-files=no').split('\n').filter((l) => l && !/^.. bench\//.test(l)).length;
   } catch {
     // Not a git checkout.
   }
@@ -29,6 +34,7 @@ export function machine(): Machine {
     node: process.version,
     kernel: os.release(),
     commit,
+    uncommittedFiles,
   };
 }
 
@@ -67,7 +73,19 @@ export function table(phases: Partial<Record<'orchestrated' | 'direct', PhaseRes
     add(`CPU ms / send ${role}`, (p) => (p.resources.roles[role] ? (1000 * p.resources.roles[role].cpuSeconds) / p.n : undefined), role === 'bench');
   }
   add('CPU ms / send postgres', (p) => (1000 * p.resources.postgres.cpuSeconds) / p.n, true);
+  add('CPU % of ours when idle', (p) => Object.values(p.idle.roles).reduce((a, r) => a + r.cpuPercent, 0) + p.idle.postgres.cpuPercent);
+  // The part of the CPU per send that sending adds, over what the idle stack burns anyway in that time.
+  add('CPU ms / send above idle', (p) => {
+    const busy = Object.values(p.resources.roles).reduce((a, r) => a + r.cpuSeconds, 0) + p.resources.postgres.cpuSeconds;
+    const idlePercent = Object.values(p.idle.roles).reduce((a, r) => a + r.cpuPercent, 0) + p.idle.postgres.cpuPercent;
+    return (1000 * (busy - (idlePercent / 100) * (p.resources.durationMs / 1000))) / p.n;
+  }, true);
   add('CPU ms / send, all of ours', (p) => (1000 * (Object.values(p.resources.roles).reduce((a, r) => a + r.cpuSeconds, 0) + p.resources.postgres.cpuSeconds)) / p.n, true);
+  // What the machine could do if the run had it to itself and CPU were the only limit.
+  add('ceiling / s: cores ÷ CPU per send', (p) => {
+    const cpuSeconds = Object.values(p.resources.roles).reduce((a, r) => a + r.cpuSeconds, 0) + p.resources.postgres.cpuSeconds;
+    return cpuSeconds > 0 ? (p.resources.cores * p.n) / cpuSeconds : undefined;
+  }, true);
   add('CPU other processes %', (p) => p.resources.other.cpuPercent);
   add(`machine busy % (of ${os.cpus().length * 100})`, (p) => p.resources.machineBusyPercent);
   add('load average before', (p) => p.loadAverageBefore[0]);

@@ -79,20 +79,25 @@ export interface RunningTemporal {
 }
 
 /**
- * `file` is the product's own dev server (scripts/temporal-cli: SQLite file, WAL, synchronous=normal);
- * `memory` is the same server with its SQLite in memory, started here, for comparison.
+ * `file` with no extra arguments is the product's own dev server (scripts/temporal-cli: SQLite
+ * file, WAL, synchronous=normal). With `extraArgs` (e.g. `--dynamic-config-value K=V`), or with
+ * `memory` (SQLite in memory), the same command line is started here, for comparison.
  */
-export async function startTemporal(life: Lifecycle, tmpDir: string, storage: TemporalStorage): Promise<RunningTemporal> {
+export async function startTemporal(life: Lifecycle, tmpDir: string, storage: TemporalStorage, extraArgs: string[] = []): Promise<RunningTemporal> {
   const port = await freePort();
   const uiPort = await freePort();
-  if (storage === 'file') {
+  if (storage === 'file' && extraArgs.length === 0) {
     const server = await startTemporalDevServer({ port, uiPort, dbFile: path.join(tmpDir, 'temporal.db') });
     life.track(server.process.pid);
     life.defer('stop Temporal dev server', () => server.stop());
     return { address: server.address, pid: server.process.pid!, stop: () => server.stop() };
   }
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'error',
-    ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag])];
+  const storageArgs =
+    storage === 'file'
+      ? ['--db-filename', path.join(tmpDir, 'temporal.db'), '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
+      : [];
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), ...storageArgs,
+    '--log-level', 'error', ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]), ...extraArgs];
   const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
   life.track(child.pid);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,0 +1,96 @@
+/**
+ * Benchmark variant of workflows/send-message.ts (copied from it; keep the two in step): the
+ * same workflow with prepareSend, applyDeliveryEvents and markFailed as local activities.
+ * Run by `npm run bench:send -- --worker local-activities` to measure what that change saves.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { createActivities } from '../../activities';
+import { isFinal } from '../../db/message-status';
+import {
+  deliveryStatusSignal,
+  sendStatusQuery,
+  type SendMessageInput,
+  type SendMessageResult,
+  type SendMessageState,
+} from '../../workflows/definitions';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Database work: quick, safe to repeat, retried until the database is back. */
+const DATABASE_RETRY: RetryPolicy = { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' };
+/** A provider call: backs off further and gives up after about an hour of outage. */
+const PROVIDER_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 15 };
+/** How long we wait for a provider's final word before asking it ourselves. */
+const DELIVERY_DEADLINE_MS = 48 * 60 * 60 * 1000;
+
+// The one change from workflows/send-message.ts: the database steps run as local activities, in the
+// worker, inside the workflow task, with no activity task through the server.
+const db = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: DATABASE_RETRY });
+const provider = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: PROVIDER_RETRY });
+
+export async function sendMessage({ messageId }: SendMessageInput): Promise<SendMessageResult> {
+  const state: SendMessageState = { messageId, status: 'PENDING' };
+  let unappliedNotices = 0;
+  setHandler(deliveryStatusSignal, () => {
+    unappliedNotices += 1;
+  });
+  setHandler(sendStatusQuery, () => state);
+
+  const prepared = await db.prepareSend({ messageId });
+  Object.assign(state, prepared.state);
+  if (!prepared.sendable) return state;
+
+  if (prepared.sendAt !== undefined && prepared.sendAt > Date.now()) {
+    state.waitingFor = 'send_at';
+    await sleep(prepared.sendAt - Date.now());
+  }
+
+  state.waitingFor = 'provider';
+  try {
+    const sent = await provider.sendSms({ messageId });
+    Object.assign(state, sent.state);
+    if (sent.adoptedEvents > 0) unappliedNotices += sent.adoptedEvents;
+  } catch (error) {
+    const failure = providerFailure(error);
+    if (!failure) throw error;
+    Object.assign(state, (await db.markFailed({ messageId, ...failure })).state);
+    state.waitingFor = undefined;
+    return state;
+  }
+
+  const deadline = Date.now() + DELIVERY_DEADLINE_MS;
+  state.waitingFor = 'delivery';
+  while (!isFinal(state.status)) {
+    const remaining = deadline - Date.now();
+    const heardNews = remaining > 0 && (await condition(() => unappliedNotices > 0, remaining));
+    if (!heardNews) {
+      Object.assign(state, (await provider.reconcileDelivery({ messageId })).state);
+      break;
+    }
+    unappliedNotices = 0;
+    Object.assign(state, (await db.applyDeliveryEvents({ messageId })).state);
+  }
+  state.waitingFor = undefined;
+  return state;
+}
+
+/** Why a send ended without the provider taking it, or undefined for an error that is not a send's. */
+function providerFailure(error: unknown): { errorCode: string; errorMessage: string } | undefined {
+  if (!(error instanceof ActivityFailure)) return undefined;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure && cause.type === 'ProviderRejected') {
+    const [details] = cause.details as [{ code?: string | number } | undefined];
+    return { errorCode: String(details?.code ?? 'PROVIDER_REJECTED'), errorMessage: cause.message };
+  }
+  // Retries ran out on transient errors: the provider never took the message.
+  return { errorCode: 'PROVIDER_UNAVAILABLE', errorMessage: cause?.message ?? error.message };
+}
