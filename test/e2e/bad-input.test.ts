@@ -1,4 +1,4 @@
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import pino from 'pino';
 import twilio from 'twilio';
 import { z } from 'zod';
@@ -6,13 +6,12 @@ import { apiRoutes } from '../../api/app';
 import { DEFAULT_BODY_LIMIT } from '../../api/middleware/body';
 import type { Route } from '../../api/route';
 import { loadConfig } from '../../config/env';
-import { dropDatabase, ensureDatabase } from '../../db/database';
 import { Message } from '../../db/entities';
-import { migrate, ormOptions } from '../../db/orm';
 import { createTenant, type Tenant } from '../support/factories';
 import { api, type HttpResult } from '../support/http';
 import { ROUTES, accepts, label, needsCredentials, shapeOf } from '../support/route-table';
-import { startTestStack, testDatabaseUrl, type TestStack } from '../support/stack';
+import { useIsolatedDatabase } from '../support/isolated-database';
+import { startTestStack, type TestStack } from '../support/stack';
 
 const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 const BAD_INTEGER_IDS = ['abc', '-1', '0', '99999999999999999999', '1.5', '1e3', ' 1'];
@@ -58,8 +57,7 @@ const seen: { request: string; response: HttpResult }[] = [];
 let stack: TestStack;
 let tenant: Tenant;
 let seededMessage: Message;
-let isolatedDatabaseUrl: string;
-let sharedDatabaseUrl: string;
+let isolatedDatabase: Awaited<ReturnType<typeof useIsolatedDatabase>> | undefined;
 
 async function call(
   method: string,
@@ -117,20 +115,7 @@ let countsBefore: Record<string, number>;
 beforeAll(async () => {
   // Other test files share the run's database and write to it concurrently: row counts are only
   // meaningful in a database of our own.
-  sharedDatabaseUrl = testDatabaseUrl();
-  const url = new URL(sharedDatabaseUrl);
-  url.pathname = `${url.pathname}_bad_input`;
-  isolatedDatabaseUrl = url.toString();
-  await dropDatabase(isolatedDatabaseUrl);
-  await ensureDatabase(isolatedDatabaseUrl);
-  const options = ormOptions(isolatedDatabaseUrl, { poolMax: 2 });
-  const migrator = await MikroORM.init({ ...options, migrations: { ...options.migrations, silent: true } });
-  try {
-    await migrate(migrator);
-  } finally {
-    await migrator.close();
-  }
-  process.env.TEST_DATABASE_URL = isolatedDatabaseUrl;
+  isolatedDatabase = await useIsolatedDatabase('bad_input');
   stack = await startTestStack();
 
   const em = stack.orm.em.fork() as EntityManager;
@@ -154,8 +139,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
-  process.env.TEST_DATABASE_URL = sharedDatabaseUrl;
-  if (isolatedDatabaseUrl) await dropDatabase(isolatedDatabaseUrl);
+  await isolatedDatabase?.release();
 });
 
 describe('the route table', () => {

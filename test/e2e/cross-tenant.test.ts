@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { Route } from '../../api/route';
-import { dropDatabase, ensureDatabase } from '../../db/database';
 import { Conversation, Session, Staff } from '../../db/entities';
-import { migrate, ormOptions } from '../../db/orm';
 import { createTenant, uniquePhone, type Tenant } from '../support/factories';
 import { api, type HttpResult } from '../support/http';
 import { ROUTES, accepts, label, needsCredentials, shapeOf } from '../support/route-table';
-import { startTestStack, testDatabaseUrl, type TestStack } from '../support/stack';
+import { useIsolatedDatabase } from '../support/isolated-database';
+import { startTestStack, type TestStack } from '../support/stack';
 
 /**
  * The cross-tenant sweep: every route that takes credentials is called by tenant B (with its API key, then
@@ -268,8 +267,7 @@ interface Fixture {
 }
 
 let stack: TestStack;
-let isolatedDatabaseUrl: string;
-let sharedDatabaseUrl: string;
+let isolatedDatabase: Awaited<ReturnType<typeof useIsolatedDatabase>> | undefined;
 let A: Fixture;
 let B: Fixture;
 
@@ -437,20 +435,7 @@ let sandboxMessagesBefore: number;
 
 beforeAll(async () => {
   // A database of our own: A's ids come from ranges set on its sequences, which other files must not share.
-  sharedDatabaseUrl = testDatabaseUrl();
-  const url = new URL(sharedDatabaseUrl);
-  url.pathname = `${url.pathname}_cross_tenant`;
-  isolatedDatabaseUrl = url.toString();
-  await dropDatabase(isolatedDatabaseUrl);
-  await ensureDatabase(isolatedDatabaseUrl);
-  const options = ormOptions(isolatedDatabaseUrl, { poolMax: 2 });
-  const migrator = await MikroORM.init({ ...options, migrations: { ...options.migrations, silent: true } });
-  try {
-    await migrate(migrator);
-  } finally {
-    await migrator.close();
-  }
-  process.env.TEST_DATABASE_URL = isolatedDatabaseUrl;
+  isolatedDatabase = await useIsolatedDatabase('cross_tenant');
   stack = await startTestStack();
 
   B = await arrangeTenant('B');
@@ -463,8 +448,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
-  process.env.TEST_DATABASE_URL = sharedDatabaseUrl;
-  if (isolatedDatabaseUrl) await dropDatabase(isolatedDatabaseUrl);
+  await isolatedDatabase?.release();
 });
 
 // ---------------------------------------------------------------------------------------------------------
