@@ -85,6 +85,22 @@ async function startService(name: string, script: string, env: Record<string, st
 
 type CallbacksFor = (sid: string) => unknown;
 
+/** What both phases send and how: the same load, the same message, the same bookkeeping. */
+function sharedPhaseOptions(db: BenchDatabase, callbacksFor: CallbacksFor) {
+  return {
+    n: options.n,
+    warmup: options.warmup,
+    concurrency: options.concurrency,
+    ratePerSecond: options.ratePerSecond,
+    body: (to: string, requestId: string) => ({ business_id: db.businessId, to, body: 'Your appointment is confirmed for tomorrow at 3pm.', request_id: requestId }),
+    expectStatus: 202,
+    db,
+    signal: life.signal,
+    say,
+    callbacksFor,
+  };
+}
+
 async function orchestrated(db: BenchDatabase, sandboxUrl: string, callbacksFor: CallbacksFor, tmp: string): Promise<PhaseResult> {
   const temporal = await life.guard(startTemporal(life, tmp, options.temporal, options.temporalArgs));
   const port = await freePort();
@@ -107,24 +123,15 @@ async function orchestrated(db: BenchDatabase, sandboxUrl: string, callbacksFor:
       runPhase({
         name: 'orchestrated',
         digit: 1,
-        n: options.n,
-        warmup: options.warmup,
-        concurrency: options.concurrency,
-        ratePerSecond: options.ratePerSecond,
+        ...sharedPhaseOptions(db, callbacksFor),
         client,
         path: '/sms/send',
-        body: (to, requestId) => ({ business_id: db.businessId, to, body: 'Your appointment is confirmed for tomorrow at 3pm.', request_id: requestId }),
-        expectStatus: 202,
         roles: [
           { name: 'api', pid: api.pid },
           { name: 'worker', pid: worker.pid },
           { name: 'temporal', pid: temporal.pid },
           { name: 'bench', pid: process.pid },
         ],
-        db,
-        signal: life.signal,
-        say,
-        callbacksFor,
       }),
     );
   } finally {
@@ -147,22 +154,13 @@ async function direct(db: BenchDatabase, sandboxUrl: string, callbacksFor: Callb
       runPhase({
         name: 'direct',
         digit: 2,
-        n: options.n,
-        warmup: options.warmup,
-        concurrency: options.concurrency,
-        ratePerSecond: options.ratePerSecond,
+        ...sharedPhaseOptions(db, callbacksFor),
         client,
         path: '/send',
-        body: (to, requestId) => ({ business_id: db.businessId, to, body: 'Your appointment is confirmed for tomorrow at 3pm.', request_id: requestId }),
-        expectStatus: 202,
         roles: [
           { name: 'direct', pid: server.pid },
           { name: 'bench', pid: process.pid },
         ],
-        db,
-        signal: life.signal,
-        say,
-        callbacksFor,
       }),
     );
   } finally {

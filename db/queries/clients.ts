@@ -1,10 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Client, Conversation } from '../entities';
-
-export interface Page {
-  page: number;
-  pageSize: number;
-}
+import { allOf, pageOfPeople, personMatches, type Condition, type Page } from './people';
 
 export interface ClientFilter {
   q?: string;
@@ -36,54 +32,19 @@ export function openConversation(alias: string): string {
   return `${alias}.status not in ('RESOLVED', 'ARCHIVED')`;
 }
 
-interface Condition {
-  sql: string;
-  params: unknown[];
-}
-
-/** A LIKE pattern that finds `text` anywhere, its `%`, `_` and `\` taken literally (`\` is LIKE's default escape). */
-export function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-}
-
-/**
- * Matches a person (client or staff row under `alias`) whose first, last or full name or email
- * contains `q`, or, when `q` reads as part of a phone number, whose phone digits contain its digits.
- */
-export function personMatches(alias: string, q: string): Condition {
-  const pattern = containsPattern(q);
-  const clauses = [`(${alias}.first_name || ' ' || ${alias}.last_name) ilike ?`, `${alias}.email ilike ?`];
-  const params: unknown[] = [pattern, pattern];
-  const digits = q.replace(/\D/g, '');
-  if (digits && /^[\d\s()+.-]+$/.test(q)) {
-    clauses.push(`regexp_replace(${alias}.phone, '[^0-9]', '', 'g') like ?`);
-    params.push(`%${digits}%`);
-  }
-  return { sql: `(${clauses.join(' or ')})`, params };
-}
-
 function clientConditions(businessId: number, filter: ClientFilter): Condition {
   const parts: Condition[] = [{ sql: 'c.business_id = ?', params: [businessId] }];
   if (filter.q) parts.push(personMatches('c', filter.q));
   if (filter.locationId !== undefined) parts.push({ sql: 'c.location_id = ?', params: [filter.locationId] });
   if (filter.optedOut === true) parts.push({ sql: '(c.sms_opt_out or c.email_opt_out)', params: [] });
   if (filter.optedOut === false) parts.push({ sql: 'not c.sms_opt_out and not c.email_opt_out', params: [] });
-  return { sql: parts.map((p) => p.sql).join(' and '), params: parts.flatMap((p) => p.params) };
+  return allOf(parts);
 }
 
 /** One page of a business's clients by last name, first name and id, and how many match in all. */
 export async function searchClients(em: EntityManager, businessId: number, filter: ClientFilter, page: Page): Promise<{ clients: Client[]; total: number }> {
-  const where = clientConditions(businessId, filter);
-  const [counted, rows] = await Promise.all([
-    em.execute(`select count(*)::int as total from clients c where ${where.sql}`, where.params),
-    em.execute(
-      `select c.* from clients c where ${where.sql}
-       order by lower(c.last_name), lower(c.first_name), c.id
-       limit ? offset ?`,
-      [...where.params, page.pageSize, (page.page - 1) * page.pageSize],
-    ),
-  ]);
-  return { clients: rows.map((row: Record<string, unknown>) => em.map(Client, row)), total: counted[0].total };
+  const { rows, total } = await pageOfPeople(em, 'clients', 'c', clientConditions(businessId, filter), page);
+  return { clients: rows.map((row) => em.map(Client, row)), total };
 }
 
 /** A client of the business with their latest conversations and the counts over all of them, or null. */

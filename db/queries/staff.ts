@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Location, Staff, type ConversationStatus } from '../entities';
-import { openConversation, personMatches, type Page } from './clients';
+import { openConversation } from './clients';
+import { allOf, pageOfPeople, personMatches, type Condition, type Page } from './people';
 
 export interface StaffFilter {
   q?: string;
@@ -27,27 +28,18 @@ export interface StaffProfile {
 /** Open conversations listed on a profile; the count covers them all. */
 const PROFILE_CONVERSATION_LIMIT = 100;
 
-function staffConditions(businessId: number, filter: StaffFilter): { sql: string; params: unknown[] } {
-  const parts: { sql: string; params: unknown[] }[] = [{ sql: 's.business_id = ?', params: [businessId] }];
+function staffConditions(businessId: number, filter: StaffFilter): Condition {
+  const parts: Condition[] = [{ sql: 's.business_id = ?', params: [businessId] }];
   if (filter.q) parts.push(personMatches('s', filter.q));
   if (filter.locationId !== undefined) parts.push({ sql: '?::bigint = any(s.location_ids)', params: [filter.locationId] });
   if (filter.isActive !== undefined) parts.push({ sql: 's.is_active = ?', params: [filter.isActive] });
-  return { sql: parts.map((p) => p.sql).join(' and '), params: parts.flatMap((p) => p.params) };
+  return allOf(parts);
 }
 
 /** One page of a business's staff by last name, first name and id, and how many match in all. */
 export async function searchStaff(em: EntityManager, businessId: number, filter: StaffFilter, page: Page): Promise<{ staff: Staff[]; total: number }> {
-  const where = staffConditions(businessId, filter);
-  const [counted, rows] = await Promise.all([
-    em.execute(`select count(*)::int as total from staff s where ${where.sql}`, where.params),
-    em.execute(
-      `select s.* from staff s where ${where.sql}
-       order by lower(s.last_name), lower(s.first_name), s.id
-       limit ? offset ?`,
-      [...where.params, page.pageSize, (page.page - 1) * page.pageSize],
-    ),
-  ]);
-  return { staff: rows.map((row: Record<string, unknown>) => em.map(Staff, row)), total: counted[0].total };
+  const { rows, total } = await pageOfPeople(em, 'staff', 's', staffConditions(businessId, filter), page);
+  return { staff: rows.map((row) => em.map(Staff, row)), total };
 }
 
 /** A staff member of the business with their locations and the open conversations assigned to them, or null. */
