@@ -1,6 +1,7 @@
 import type { Client as SendGridClient } from '@sendgrid/client';
 import type { Twilio } from 'twilio';
 import type { Orm } from '../db/orm';
+import { createConversationActivities } from './conversations';
 import { createMessageActivities } from './messages';
 import { createOnboardingActivities } from './onboarding';
 import { createPhoneNumberActivities } from './phone-numbers';
@@ -17,6 +18,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createMessageActivities(deps),
+    ...createConversationActivities(deps),
     ...createTwilioActivities(deps),
     ...createOnboardingActivities(deps),
     ...createPhoneNumberActivities(deps),

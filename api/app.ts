@@ -10,7 +10,9 @@ import { buildOpenApiDocument } from './openapi';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { apiKeyRoutes } from './routes/api-keys';
+import { businessSettingsRoutes } from './routes/business-settings';
 import { clientRoutes } from './routes/clients';
+import { conversationRoutes } from './routes/conversations';
 import { locationRoutes } from './routes/locations';
 import { staffRoutes } from './routes/staffs';
 import { messageRoutes } from './routes/messages';
@@ -30,7 +32,9 @@ export function apiRoutes(deps: AppDeps): Route[] {
     ...twilioRoutes(deps),
     ...messageRoutes(deps),
     ...locationRoutes(deps),
+    ...businessSettingsRoutes(deps),
     ...clientRoutes(deps),
+    ...conversationRoutes(deps),
     ...staffRoutes(deps),
   ];
 }

@@ -72,6 +72,11 @@ export function assertBusinessAccess(principal: Principal, businessId: number): 
   }
 }
 
+/** Whether the caller may see a row of that business; another business's ids are answered as unknown (404). */
+export function canSee(principal: Principal, businessId: number): boolean {
+  return principal.kind === 'admin' || principal.businessId === businessId;
+}
+
 /** The business a request acts on: the one named, or the caller's own when none is named. */
 export function scopedBusinessId(principal: Principal, named?: number): number | undefined {
   if (named !== undefined) {

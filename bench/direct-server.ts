@@ -41,7 +41,7 @@ async function send(orm: Orm, client: Twilio, statusCallback: string, input: Sen
       return insertOutboundMessages(
         tx,
         { businessId: business.id, channel: 'sms', requestId: input.request_id, requestHash, fromAddress: from, body: input.body, mediaUrls: [] },
-        clients.map((c) => ({ client: c, conversation: conversations.get(c.id)!, to: c.phone!, optedOut: c.smsOptOut })),
+        clients.map((c) => ({ client: c, conversation: conversations.byClient.get(c.id)!, to: c.phone!, optedOut: c.smsOptOut })),
       );
     }));
   }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { countNewMessage } from './conversations';
 import { Client, Conversation, Location, Message } from './entities';
 import type { Channel } from './message-status';
 import { pgArray } from './sql';
@@ -83,17 +84,26 @@ export async function resolveClients(em: EntityManager, businessId: number, chan
   });
 }
 
-/** Each client's open conversation, opened where there is none. */
-export async function openConversations(em: EntityManager, businessId: number, clients: Client[], locationId?: number | null): Promise<Map<number, Conversation>> {
+/** Each client's open conversation, opened where there is none, and the ids of those opened now. */
+export async function openConversations(
+  em: EntityManager,
+  businessId: number,
+  clients: Client[],
+  locationId?: number | null,
+): Promise<{ byClient: Map<number, Conversation>; openedIds: number[] }> {
   const ids = [...new Set(clients.map((c) => c.id))];
-  await em.execute(
+  const opened = await em.execute(
     `insert into conversations (business_id, client_id, location_id)
      select ?, c.id, coalesce(?::bigint, c.location_id) from clients c where c.id = any(?::bigint[])
-     on conflict (client_id) where status <> 'ARCHIVED' do nothing`,
+     on conflict (client_id) where status <> 'ARCHIVED' do nothing
+     returning id`,
     [businessId, locationId ?? null, pgArray(ids)],
   );
   const rows = await em.execute(`select * from conversations where client_id = any(?::bigint[]) and status <> 'ARCHIVED'`, [pgArray(ids)]);
-  return new Map(rows.map((row: Record<string, unknown>) => [Number(row.client_id), em.map(Conversation, row)]));
+  return {
+    byClient: new Map(rows.map((row: Record<string, unknown>) => [Number(row.client_id), em.map(Conversation, row)])),
+    openedIds: opened.map((row) => Number(row.id)),
+  };
 }
 
 /**
@@ -141,12 +151,14 @@ export async function insertOutboundMessages(
      returning id`,
     [JSON.stringify(rows)],
   );
-  await em.execute(
-    `update conversations c set last_message_at = ?, last_message_preview = left(coalesce(?, ?, ''), 160),
-       last_message_channel = ?, last_message_direction = 'outbound', updated_at = ?
-     where c.id = any(?::bigint[]) and (c.last_message_at is null or c.last_message_at <= ?)`,
-    [now, draft.body ?? null, draft.subject ?? null, draft.channel, now, pgArray([...new Set(recipients.map((r) => r.conversation.id))]), now],
-  );
+  await countNewMessage(em, [...new Set(recipients.map((r) => r.conversation.id))], {
+    body: draft.body,
+    subject: draft.subject,
+    channel: draft.channel,
+    direction: 'outbound',
+    at: now,
+    unread: false,
+  });
   return { messages: await findRequestMessages(em, draft.businessId, draft.requestId), created: inserted.length };
 }
 

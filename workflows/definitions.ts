@@ -1,6 +1,8 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import type { MessageStatus } from '../db/message-status';
+import type { ConversationSnapshot } from '../db/conversations';
+import type { Actor, ConversationStatus } from '../db/conversation-status';
+import type { Direction, MessageStatus } from '../db/message-status';
 import type { OnboardingRecord } from '../db/onboarding-record';
 
 export const SEARCH_ATTRIBUTES = {
@@ -69,3 +71,63 @@ export interface OnboardBusinessInput {
 export const onboardingStatusQuery = defineQuery<OnboardingRecord>('progress');
 
 export const onboardWorkflowId = (businessId: number): string => `onboard-business-${businessId}`;
+
+export interface ConversationInput {
+  conversationId: number;
+  /** The state a previous run handed over with continue-as-new; a fresh run reads it from the database. */
+  carried?: ConversationSnapshot;
+  /** History length after which a run continues as new (tests lower it). */
+  historyLimit?: number;
+}
+
+export interface StatusChangeRequest {
+  status: ConversationStatus;
+  actor: Actor;
+  /** ISO time; required when snoozing. */
+  snoozeUntil?: string | null;
+  resolutionNote?: string | null;
+}
+
+export interface StatusChangeResult {
+  conversationId: number;
+  status: ConversationStatus;
+  previousStatus: ConversationStatus;
+  changed: boolean;
+}
+
+export interface AssignRequest {
+  staffId: number | null;
+  actor: Actor;
+}
+
+export interface AssignResult {
+  conversationId: number;
+  assignedStaffId: number | null;
+  previousStaffId: number | null;
+  changed: boolean;
+}
+
+/** A message was stored in the conversation. */
+export interface MessageAdded {
+  messageId: number;
+  direction: Direction;
+  /** ISO time the message was stored. */
+  at: string;
+}
+
+/** Failure types the conversation's updates end with, which the API answers as 4xx. */
+export const CONVERSATION_FAILURES = {
+  invalidTransition: 'InvalidTransition',
+  invalidSnooze: 'InvalidSnooze',
+  conflict: 'ConversationConflict',
+  staffUnknown: 'StaffUnknown',
+  staffInactive: 'StaffInactive',
+  notFound: 'ConversationNotFound',
+} as const;
+
+export const changeStatusUpdate = defineUpdate<StatusChangeResult, [StatusChangeRequest]>('changeStatus');
+export const assignUpdate = defineUpdate<AssignResult, [AssignRequest]>('assign');
+export const messageAddedSignal = defineSignal<[MessageAdded]>('messageAdded');
+export const conversationStateQuery = defineQuery<ConversationSnapshot | null>('state');
+
+export const conversationWorkflowId = (conversationId: number): string => `conversation-${conversationId}`;

@@ -1,2 +1,3 @@
 export { sendMessage } from './send-message';
 export { onboardBusiness } from './onboard-business';
+export { conversation } from './conversation';

@@ -20,6 +20,12 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
       ctx.set(known.headers);
       return;
     }
+    if (hasCode(error, STATEMENT_TIMEOUT)) {
+      ctx.status = 503;
+      ctx.set('Retry-After', '5');
+      ctx.body = { detail: 'The query took too long and was stopped; narrow the search or filters' };
+      return;
+    }
     if (isUnavailable(error)) {
       ctx.status = 503;
       ctx.set('Retry-After', '5');
@@ -44,6 +50,16 @@ function asHttpError(error: unknown): HttpError | undefined {
 }
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '53300']);
+
+/** PostgreSQL's query_canceled: a search's statement timeout ran out. */
+const STATEMENT_TIMEOUT = '57014';
+
+function hasCode(error: unknown, code: string): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === code) return true;
+  }
+  return false;
+}
 
 function isUnavailable(error: unknown): boolean {
   for (let e = error as { code?: unknown; name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {

@@ -19,6 +19,7 @@ import { fingerprint } from '../canonical';
 import type { AppDeps } from '../deps';
 import { Conflict, NotFound, ValidationFailed } from '../errors';
 import { route } from '../route';
+import { startConversationWorkflows } from '../conversation-workflows';
 import { startSendWorkflows } from '../send-workflows';
 import { bodyId, errorResponses, phoneNumber, requestId, timestamp } from '../schemas/common';
 
@@ -82,6 +83,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
 
         let messages = givenRequestId ? await findRequestMessages(em, body.business_id, givenRequestId) : [];
         let repeated = messages.length > 0;
+        let openedConversationIds: number[] = [];
         if (!repeated) {
           const business = await em.findOne(Business, { id: body.business_id });
           if (!business) throw new NotFound(`business ${body.business_id} not found`);
@@ -95,6 +97,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
           const inserted = await em.transactional(async (tx) => {
             const clients = await resolveClients(tx, body.business_id, 'sms', recipients).catch(recipientError);
             const conversations = await openConversations(tx, body.business_id, clients, body.location_id);
+            openedConversationIds = conversations.openedIds;
             const unique = new Map(clients.map((c) => [c.phone!, c]));
             return insertOutboundMessages(
               tx,
@@ -110,7 +113,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
                 mediaUrls: body.media_urls ?? [],
                 sendAt: body.send_at,
               },
-              [...unique.values()].map((client) => ({ client, conversation: conversations.get(client.id)!, to: client.phone!, optedOut: client.smsOptOut })),
+              [...unique.values()].map((client) => ({ client, conversation: conversations.byClient.get(client.id)!, to: client.phone!, optedOut: client.smsOptOut })),
             );
           });
           messages = inserted.messages;
@@ -123,6 +126,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
           throw error;
         }
 
+        await startConversationWorkflows(temporal, config.temporal.taskQueue, body.business_id, openedConversationIds);
         const workflowIds = await startSendWorkflows(temporal, config.temporal.taskQueue, messages);
         ctx.status = repeated ? 200 : 202;
         ctx.body = {

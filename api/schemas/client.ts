@@ -41,7 +41,7 @@ export const clientSchema = z
 
 export const clientPageSchema = paginated(clientSchema, 'ClientPage');
 
-const lastMessageSchema = z
+export const lastMessageSchema = z
   .object({ body: z.string().nullable(), channel: z.enum(CHANNELS).nullable(), direction: z.enum(DIRECTIONS).nullable(), at: iso })
   .meta({ id: 'LastMessage', description: 'A preview of the conversation\'s latest message' });
 

@@ -1,6 +1,13 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { bigintId, timestamps } from './columns';
+import { DEFAULT_AUTO_RESOLVE_HOURS } from '../conversation-status';
 import type { OnboardingRecord } from '../onboarding-record';
+
+/** Settings a business may change; kept in `settings` (jsonb) under these names. */
+export interface BusinessSettings {
+  /** Hours without a message after which an ACTIVE or PENDING conversation is resolved; null turns it off. */
+  auto_resolve_after_hours: number | null;
+}
 
 export type BusinessStatus = 'ONBOARDING' | 'ACTIVE' | 'FAILED';
 
@@ -20,6 +27,21 @@ export class Business {
   constructor(name: string, timezone = 'UTC') {
     this.name = name;
     this.timezone = timezone;
+  }
+
+  inboxSettings(): BusinessSettings {
+    const hours = this.settings.auto_resolve_after_hours;
+    return { auto_resolve_after_hours: hours === null ? null : typeof hours === 'number' ? hours : DEFAULT_AUTO_RESOLVE_HOURS };
+  }
+
+  changeInboxSettings(change: Partial<BusinessSettings>): void {
+    this.settings = { ...this.settings, ...change };
+  }
+
+  /** How long a conversation may stay quiet before it is resolved, or null when it never is. */
+  autoResolveAfterMs(): number | null {
+    const hours = this.inboxSettings().auto_resolve_after_hours;
+    return hours === null ? null : hours * 60 * 60 * 1000;
   }
 }
 

@@ -3,6 +3,7 @@ export * from './location';
 export * from './staff';
 export * from './client';
 export * from './conversation';
+export * from './conversation-event';
 export * from './message';
 export * from './message-status-event';
 export * from './api-key';
@@ -13,6 +14,7 @@ import { LocationSchema } from './location';
 import { StaffSchema } from './staff';
 import { ClientSchema } from './client';
 import { ConversationSchema } from './conversation';
+import { ConversationEventSchema } from './conversation-event';
 import { MessageSchema } from './message';
 import { MessageStatusEventSchema } from './message-status-event';
 import { ApiKeySchema } from './api-key';
@@ -24,6 +26,7 @@ export const entities = [
   StaffSchema,
   ClientSchema,
   ConversationSchema,
+  ConversationEventSchema,
   MessageSchema,
   MessageStatusEventSchema,
   ApiKeySchema,

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125000000_initial } from './Migration20261125000000_initial';
 import { Migration20261125010000_tenancy } from './Migration20261125010000_tenancy';
 import { Migration20261125020000_onboarding } from './Migration20261125020000_onboarding';
+import { Migration20261125030000_inbox } from './Migration20261125030000_inbox';
 
 /** Every migration in order; listed explicitly so they run the same from source, a build or a bundle. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125000000_initial', class: Migration20261125000000_initial },
   { name: 'Migration20261125010000_tenancy', class: Migration20261125010000_tenancy },
   { name: 'Migration20261125020000_onboarding', class: Migration20261125020000_onboarding },
+  { name: 'Migration20261125030000_inbox', class: Migration20261125030000_inbox },
 ];

@@ -31,7 +31,7 @@ function isIntegerId(field: z.ZodType): boolean {
 }
 
 function sampleTextValue(field: z.ZodType): string {
-  return ['1', 'x', 'true'].find((v) => accepts(field, v)) ?? '1';
+  return ['1', 'x', 'true', 'active', 'sms'].find((v) => accepts(field, v)) ?? '1';
 }
 
 function pathOf(spec: Route, overrides: Record<string, string> = {}): string {

@@ -140,8 +140,13 @@ const OTHER_BODIES: Record<string, { variant: string; body: () => unknown }[]> =
   ],
 };
 
+/** Query fields a route needs although its schema cannot say so (one of query or body must carry them). */
+const NEEDED_QUERY: Record<string, Record<string, string>> = {
+  'POST /businesses/{business_id}/clients/{client_id}/conversations/{conversation_id}/status': { status: 'pending' },
+};
+
 function templatesOf(spec: Route): Template[] {
-  const base = { spec, params: pathParams(spec), query: queryParams(spec) };
+  const base = { spec, params: pathParams(spec), query: { ...queryParams(spec), ...NEEDED_QUERY[label(spec)] } };
   const body = spec.body ? sampleObject(spec.body, 'body') : undefined;
   return [{ ...base, variant: '', body }, ...(OTHER_BODIES[label(spec)] ?? []).map((other) => ({ ...base, variant: other.variant, body: other.body() }))];
 }

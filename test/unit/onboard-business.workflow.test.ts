@@ -2,12 +2,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { createActivities } from '../../activities';
+import type { createConversationActivities } from '../../activities/conversations';
 import { workflowsPath } from '../../scripts/create-worker';
 import type { OnboardBusinessInput } from '../../workflows/definitions';
 import { onboardBusiness } from '../../workflows/onboard-business';
 import { quietTemporalRuntime } from '../support/stack';
 
-type Activities = Omit<ReturnType<typeof createActivities>, 'prepareSend' | 'sendSms' | 'markFailed' | 'applyDeliveryEvents' | 'reconcileDelivery'>;
+type Activities = Omit<
+  ReturnType<typeof createActivities>,
+  'prepareSend' | 'sendSms' | 'markFailed' | 'applyDeliveryEvents' | 'reconcileDelivery' | keyof ReturnType<typeof createConversationActivities>
+>;
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;

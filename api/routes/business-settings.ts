@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { accessibleBusiness } from '../auth';
+import type { AppDeps } from '../deps';
+import { route } from '../route';
+import { errorResponses, textId } from '../schemas/common';
+
+const settingsSchema = z
+  .object({
+    auto_resolve_after_hours: z.number().int().min(1).max(24 * 365).nullable().meta({
+      description: 'Hours without a message after which an ACTIVE or PENDING conversation is resolved by itself; null turns it off. Default 168 (7 days).',
+    }),
+  })
+  .meta({ id: 'BusinessSettings' });
+
+export function businessSettingsRoutes({ orm }: AppDeps) {
+  const responses = { 200: { description: 'The business\'s inbox settings', schema: settingsSchema }, ...errorResponses };
+  return [
+    route({
+      method: 'get', path: '/businesses/{business_id}/settings', tag: 'businesses', summary: 'Get the business\'s inbox settings', access: 'authenticated',
+      params: z.object({ business_id: textId }),
+      responses,
+      handler: async (ctx, { params, principal }) => {
+        const business = await accessibleBusiness(orm.em.fork() as EntityManager, principal!, params.business_id);
+        ctx.body = business.inboxSettings();
+      },
+    }),
+    route({
+      method: 'patch', path: '/businesses/{business_id}/settings', tag: 'businesses', summary: 'Change the business\'s inbox settings', access: 'authenticated',
+      description:
+        'Changes the fields given. Each conversation takes up a new auto-resolve period at its next status change, or ' +
+        'when the period it is waiting out runs out.',
+      params: z.object({ business_id: textId }),
+      body: settingsSchema.partial().strict(),
+      responses,
+      handler: async (ctx, { params, body, principal }) => {
+        const em = orm.em.fork() as EntityManager;
+        const business = await accessibleBusiness(em, principal!, params.business_id);
+        business.changeInboxSettings(body);
+        await em.flush();
+        ctx.body = business.inboxSettings();
+      },
+    }),
+  ];
+}

@@ -1,0 +1,326 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Conversation, ConversationEvent, Message, type ConversationStatus } from '../entities';
+import type { Channel, Direction, MessageStatus } from '../message-status';
+import { pgArray } from '../sql';
+import { afterKeyset, type Keyset } from './keyset';
+import { allOf, personMatches, type Condition, type Page } from './people';
+
+/** The text search configuration of messages.search_vector. */
+const TEXT_SEARCH_CONFIG = 'english';
+/** A search over message text that takes longer is cut off rather than left to hold a connection. */
+export const SEARCH_TIMEOUT_MS = 3_000;
+
+export interface ConversationFilter {
+  statuses?: ConversationStatus[];
+  assignedStaffId?: number;
+  unassigned?: boolean;
+  locationId?: number;
+  channel?: Exclude<Channel, 'note'>;
+  unread?: boolean;
+  clientId?: number;
+  /** Client name, phone or email, or words of the conversation's messages. */
+  q?: string;
+  updatedAfter?: Date;
+}
+
+export type ConversationSort = '-last_message_at' | 'last_message_at' | '-created_at' | 'created_at';
+
+export interface ListPosition extends Page {
+  /** Keyset pagination: the page after this position (`page` is then ignored). */
+  after?: Keyset;
+}
+
+export interface ClientSummary {
+  id: number;
+  firstName: string;
+  lastName: string;
+  phone: string | null;
+  email: string | null;
+}
+
+export interface StaffSummary {
+  id: number;
+  firstName: string;
+  lastName: string;
+}
+
+export interface ConversationListItem {
+  conversation: Conversation;
+  client: ClientSummary;
+  assignedStaff: StaffSummary | null;
+}
+
+const ACTIVITY = 'coalesce(c.last_message_at, c.created_at)';
+
+const SORT_KEYS: Record<ConversationSort, { key: string; descending: boolean }> = {
+  '-last_message_at': { key: ACTIVITY, descending: true },
+  last_message_at: { key: ACTIVITY, descending: false },
+  '-created_at': { key: 'c.created_at', descending: true },
+  created_at: { key: 'c.created_at', descending: false },
+};
+
+/** Words of a message in the conversation (full text) or the client's name, phone or email (substring). */
+function conversationMatches(q: string): Condition {
+  const person = personMatches('cl', q);
+  return {
+    sql: `(${person.sql} or exists (select 1 from messages m where m.conversation_id = c.id
+            and m.search_vector @@ websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', ?)))`,
+    params: [...person.params, q],
+  };
+}
+
+function conversationConditions(businessId: number, filter: ConversationFilter): Condition {
+  const parts: Condition[] = [{ sql: 'c.business_id = ?', params: [businessId] }];
+  if (filter.statuses?.length) parts.push({ sql: 'c.status = any(?::text[])', params: [pgArray(filter.statuses)] });
+  if (filter.unassigned) parts.push({ sql: 'c.assigned_staff_id is null', params: [] });
+  else if (filter.assignedStaffId !== undefined) parts.push({ sql: 'c.assigned_staff_id = ?', params: [filter.assignedStaffId] });
+  if (filter.locationId !== undefined) parts.push({ sql: 'c.location_id = ?', params: [filter.locationId] });
+  if (filter.channel) parts.push({ sql: '? = any(c.channels)', params: [filter.channel] });
+  if (filter.unread === true) parts.push({ sql: 'c.unread_count > 0', params: [] });
+  if (filter.unread === false) parts.push({ sql: 'c.unread_count = 0', params: [] });
+  if (filter.clientId !== undefined) parts.push({ sql: 'c.client_id = ?', params: [filter.clientId] });
+  if (filter.updatedAfter) parts.push({ sql: 'c.updated_at > ?', params: [filter.updatedAfter] });
+  if (filter.q) parts.push(conversationMatches(filter.q));
+  return allOf(parts);
+}
+
+/** Runs the reads of a search with a statement timeout, so a broad search is cut off instead of holding a connection. */
+async function withSearchTimeout<T>(em: EntityManager, searching: boolean, read: (em: EntityManager) => Promise<T>): Promise<T> {
+  if (!searching) return read(em);
+  return em.transactional(async (tx) => {
+    await tx.execute(`set local statement_timeout = ${SEARCH_TIMEOUT_MS}`);
+    return read(tx);
+  });
+}
+
+/**
+ * One page of a business's conversations with their client and assignee, in the order asked
+ * (newest activity first by default), and how many match in all. With `after`, the page is the
+ * one following that position, found by index rather than by skipping rows.
+ */
+export async function listConversations(
+  em: EntityManager,
+  businessId: number,
+  filter: ConversationFilter,
+  sort: ConversationSort,
+  position: ListPosition,
+): Promise<{ items: ConversationListItem[]; total: number; next: Keyset | null }> {
+  const where = conversationConditions(businessId, filter);
+  const { key, descending } = SORT_KEYS[sort];
+  const direction = descending ? 'desc' : 'asc';
+  const paged = position.after ? allOf([where, afterKeyset(key, 'c.id', descending, position.after)]) : where;
+  const offset = position.after ? 0 : (position.page - 1) * position.pageSize;
+  const fromClause = `from conversations c join clients cl on cl.id = c.client_id`;
+
+  return withSearchTimeout(em, Boolean(filter.q), async (reader) => {
+    const [rows, [{ total }]] = await Promise.all([
+      reader.execute(
+        `select c.*, ${key}::text as sort_key,
+           cl.first_name as client_first_name, cl.last_name as client_last_name, cl.phone as client_phone, cl.email as client_email,
+           s.first_name as staff_first_name, s.last_name as staff_last_name
+         from (select c.* ${fromClause} where ${paged.sql} order by ${key} ${direction}, c.id ${direction} limit ? offset ?) c
+         join clients cl on cl.id = c.client_id
+         left join staff s on s.id = c.assigned_staff_id
+         order by ${key} ${direction}, c.id ${direction}`,
+        [...paged.params, position.pageSize + 1, offset],
+      ),
+      reader.execute(`select count(*)::int as total ${fromClause} where ${where.sql}`, where.params),
+    ]);
+    const hasMore = rows.length > position.pageSize;
+    const pageRows = rows.slice(0, position.pageSize);
+    const last = pageRows.at(-1);
+    return {
+      items: pageRows.map((row: Record<string, unknown>) => ({
+        conversation: reader.map(Conversation, row),
+        client: {
+          id: Number(row.client_id),
+          firstName: row.client_first_name as string,
+          lastName: row.client_last_name as string,
+          phone: (row.client_phone as string | null) ?? null,
+          email: (row.client_email as string | null) ?? null,
+        },
+        assignedStaff: row.assigned_staff_id
+          ? { id: Number(row.assigned_staff_id), firstName: row.staff_first_name as string, lastName: row.staff_last_name as string }
+          : null,
+      })),
+      total,
+      next: hasMore && last ? { key: last.sort_key as string, id: Number(last.id) } : null,
+    };
+  });
+}
+
+export async function conversationItem(em: EntityManager, businessId: number, conversationId: number): Promise<ConversationListItem | null> {
+  const conversation = await em.findOne(Conversation, { id: conversationId, businessId });
+  if (!conversation) return null;
+  const [client] = await em.execute('select id, first_name, last_name, phone, email from clients where id = ?', [conversation.clientId]);
+  const [staff] = conversation.assignedStaffId
+    ? await em.execute('select id, first_name, last_name from staff where id = ?', [conversation.assignedStaffId])
+    : [];
+  return {
+    conversation,
+    client: { id: Number(client.id), firstName: client.first_name, lastName: client.last_name, phone: client.phone, email: client.email },
+    assignedStaff: staff ? { id: Number(staff.id), firstName: staff.first_name, lastName: staff.last_name } : null,
+  };
+}
+
+export interface FilterCounts {
+  statuses: { status: ConversationStatus; count: number }[];
+  assignees: { staffId: number; firstName: string; lastName: string; count: number }[];
+  unassigned: number;
+  /** Conversations assigned to the calling staff member, when a staff session calls. */
+  mine: number | null;
+  channels: { channel: Channel; count: number }[];
+  locations: { locationId: number; name: string; count: number }[];
+  unread: { conversations: number; messages: number };
+}
+
+/**
+ * What the inbox can filter by, with counts. Statuses are counted over every conversation;
+ * assignees, channels, locations and unread over those in `statuses` (by default the ones not
+ * archived), as an inbox shows them beside its open list.
+ */
+export async function conversationFilterCounts(em: EntityManager, businessId: number, statuses: ConversationStatus[], staffId: number | null): Promise<FilterCounts> {
+  const scope = 'c.business_id = ? and c.status = any(?::text[])';
+  const scopeParams = [businessId, pgArray(statuses)];
+  const [statusRows, facetRows, channelRows, assigneeNames, locationNames] = await Promise.all([
+    em.execute('select c.status, count(*)::int as count from conversations c where c.business_id = ? group by c.status', [businessId]),
+    em.execute(
+      `select c.assigned_staff_id, c.location_id, grouping(c.assigned_staff_id) as by_location,
+         count(*)::int as count, count(*) filter (where c.unread_count > 0)::int as unread, coalesce(sum(c.unread_count), 0)::int as unread_messages
+       from conversations c where ${scope}
+       group by grouping sets ((c.assigned_staff_id), (c.location_id))`,
+      scopeParams,
+    ),
+    em.execute(`select ch as channel, count(*)::int as count from conversations c, unnest(c.channels) ch where ${scope} group by ch order by ch`, scopeParams),
+    em.execute('select id, first_name, last_name from staff where business_id = ?', [businessId]),
+    em.execute('select id, name from locations where business_id = ?', [businessId]),
+  ]);
+  const staffNames = new Map(assigneeNames.map((s: Record<string, unknown>) => [Number(s.id), s]));
+  const locations = new Map(locationNames.map((l: Record<string, unknown>) => [Number(l.id), l.name as string]));
+  const byAssignee = facetRows.filter((r: Record<string, unknown>) => r.by_location === 0);
+  const byLocation = facetRows.filter((r: Record<string, unknown>) => r.by_location === 1);
+  const statusCount = new Map(statusRows.map((r: Record<string, unknown>) => [r.status, r.count as number]));
+  const assigned = byAssignee.filter((r: Record<string, unknown>) => r.assigned_staff_id !== null);
+  return {
+    statuses: (['ACTIVE', 'PENDING', 'SNOOZED', 'RESOLVED', 'ARCHIVED'] as const).map((status) => ({ status, count: statusCount.get(status) ?? 0 })),
+    assignees: assigned
+      .map((r: Record<string, unknown>) => {
+        const staff = staffNames.get(Number(r.assigned_staff_id));
+        return { staffId: Number(r.assigned_staff_id), firstName: (staff?.first_name as string) ?? '', lastName: (staff?.last_name as string) ?? '', count: r.count as number };
+      })
+      .sort((a, b) => b.count - a.count || a.staffId - b.staffId),
+    unassigned: (byAssignee.find((r: Record<string, unknown>) => r.assigned_staff_id === null)?.count as number) ?? 0,
+    mine: staffId === null ? null : ((assigned.find((r: Record<string, unknown>) => Number(r.assigned_staff_id) === staffId)?.count as number) ?? 0),
+    channels: channelRows.map((r: Record<string, unknown>) => ({ channel: r.channel as Channel, count: r.count as number })),
+    locations: byLocation
+      .filter((r: Record<string, unknown>) => r.location_id !== null)
+      .map((r: Record<string, unknown>) => ({ locationId: Number(r.location_id), name: locations.get(Number(r.location_id)) ?? '', count: r.count as number }))
+      .sort((a, b) => a.locationId - b.locationId),
+    unread: {
+      conversations: byAssignee.reduce((sum: number, r: Record<string, unknown>) => sum + (r.unread as number), 0),
+      messages: byAssignee.reduce((sum: number, r: Record<string, unknown>) => sum + (r.unread_messages as number), 0),
+    },
+  };
+}
+
+export interface TimelineFilter {
+  channel?: Channel;
+  direction?: Direction;
+  status?: MessageStatus;
+  isRead?: boolean;
+  before?: Date;
+  after?: Date;
+  includeNotes: boolean;
+}
+
+/** One page of a conversation's messages, newest first, and how many match in all. */
+export async function conversationTimeline(
+  em: EntityManager,
+  conversationId: number,
+  filter: TimelineFilter,
+  position: ListPosition,
+): Promise<{ messages: Message[]; total: number; next: Keyset | null }> {
+  const parts: Condition[] = [{ sql: 'm.conversation_id = ?', params: [conversationId] }];
+  if (filter.channel) parts.push({ sql: 'm.channel = ?', params: [filter.channel] });
+  if (filter.direction) parts.push({ sql: 'm.direction = ?', params: [filter.direction] });
+  if (filter.status) parts.push({ sql: 'm.status = ?', params: [filter.status] });
+  if (filter.isRead !== undefined) parts.push({ sql: 'm.is_read = ?', params: [filter.isRead] });
+  if (filter.before) parts.push({ sql: 'm.created_at < ?', params: [filter.before] });
+  if (filter.after) parts.push({ sql: 'm.created_at > ?', params: [filter.after] });
+  if (!filter.includeNotes) parts.push({ sql: "m.channel <> 'note'", params: [] });
+  const where = allOf(parts);
+  const paged = position.after ? allOf([where, afterKeyset('m.created_at', 'm.id', true, position.after)]) : where;
+  const [rows, [{ total }]] = await Promise.all([
+    em.execute(
+      `select m.*, m.created_at::text as sort_key from messages m where ${paged.sql}
+       order by m.created_at desc, m.id desc limit ? offset ?`,
+      [...paged.params, position.pageSize + 1, position.after ? 0 : (position.page - 1) * position.pageSize],
+    ),
+    em.execute(`select count(*)::int as total from messages m where ${where.sql}`, where.params),
+  ]);
+  const pageRows = rows.slice(0, position.pageSize);
+  const last = pageRows.at(-1);
+  return {
+    messages: pageRows.map((row: Record<string, unknown>) => em.map(Message, row)),
+    total,
+    next: rows.length > position.pageSize && last ? { key: last.sort_key as string, id: Number(last.id) } : null,
+  };
+}
+
+export interface HistoryEntry {
+  event: ConversationEvent;
+  noteBody: string | null;
+}
+
+/** A conversation's status changes, assignments and notes, oldest first. */
+export async function conversationHistory(em: EntityManager, conversationId: number, page: Page): Promise<{ entries: HistoryEntry[]; total: number }> {
+  const [rows, [{ total }]] = await Promise.all([
+    em.execute(
+      `select e.*, m.body as note_body from conversation_events e left join messages m on m.id = e.message_id
+       where e.conversation_id = ? order by e.id limit ? offset ?`,
+      [conversationId, page.pageSize, (page.page - 1) * page.pageSize],
+    ),
+    em.execute('select count(*)::int as total from conversation_events where conversation_id = ?', [conversationId]),
+  ]);
+  return {
+    entries: rows.map((row: Record<string, unknown>) => ({ event: em.map(ConversationEvent, row), noteBody: (row.note_body as string | null) ?? null })),
+    total,
+  };
+}
+
+/** Marks where a snippet's match starts and ends; the API escapes the text and turns these into tags. */
+export const HIGHLIGHT = { start: '\u0002', stop: '\u0003' } as const;
+
+export interface SearchHit {
+  message: Message;
+  rank: number;
+  snippet: string;
+}
+
+/**
+ * Messages of one conversation that match `q`: its words in the text (ranked, with highlighted
+ * snippets) or `q` within the from/to address. Best match first, then newest.
+ */
+export async function searchConversationMessages(em: EntityManager, conversationId: number, q: string, page: Page): Promise<{ hits: SearchHit[]; total: number }> {
+  const address = `%${q.replace(/[\\%_]/g, '\\$&')}%`;
+  const matches = `m.conversation_id = ? and (m.search_vector @@ query or m.from_address ilike ? or m.to_address ilike ?)`;
+  const query = `websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', ?) as query`;
+  return withSearchTimeout(em, true, async (reader) => {
+    const [rows, [{ total }]] = await Promise.all([
+      reader.execute(
+        `select hit.*, ts_headline('${TEXT_SEARCH_CONFIG}', coalesce(hit.body, hit.subject, ''), hit.query,
+           'StartSel=${HIGHLIGHT.start}, StopSel=${HIGHLIGHT.stop}, MaxWords=35, MinWords=15') as snippet
+         from (select m.*, q.query, ts_rank_cd(m.search_vector, q.query) as rank
+               from messages m, (select ${query}) q where ${matches}
+               order by rank desc, m.created_at desc, m.id desc limit ? offset ?) hit
+         order by hit.rank desc, hit.created_at desc, hit.id desc`,
+        [q, conversationId, address, address, page.pageSize, (page.page - 1) * page.pageSize],
+      ),
+      reader.execute(`select count(*)::int as total from messages m, (select ${query}) q where ${matches}`, [q, conversationId, address, address]),
+    ]);
+    return {
+      hits: rows.map((row: Record<string, unknown>) => ({ message: reader.map(Message, row), rank: Number(row.rank), snippet: row.snippet as string })),
+      total,
+    };
+  });
+}
