@@ -9,8 +9,11 @@ export interface DeliveryUpdate {
   errorMessage?: string | null;
 }
 
+/** Compliance replies (STOP and HELP answers) ignore opt-outs and quiet hours; transactional messages ignore quiet hours. */
+export type MessageCategory = 'standard' | 'transactional' | 'compliance';
+
 export class Message {
-  [OptionalProps]?: 'status' | 'mediaUrls' | 'attempts' | 'isRead' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'status' | 'mediaUrls' | 'attempts' | 'isRead' | 'category' | 'createdAt' | 'updatedAt';
   id!: number;
   businessId!: number;
   conversationId?: number | null;
@@ -31,6 +34,7 @@ export class Message {
   errorMessage?: string | null;
   attempts: number = 0;
   isRead: boolean = false;
+  category: MessageCategory = 'standard';
   staffId?: number | null;
   sendAt?: Date | null;
   createdAt: Date = new Date();
@@ -105,6 +109,7 @@ export const MessageSchema = new EntitySchema<Message>({
     errorMessage: { type: 'text', nullable: true },
     attempts: { type: 'integer' },
     isRead: { type: 'boolean' },
+    category: { type: 'text' },
     staffId: bigintColumn({ nullable: true }),
     sendAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     sentAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
