@@ -2,6 +2,7 @@ import type { Client as SendGridClient } from '@sendgrid/client';
 import type { Twilio } from 'twilio';
 import type { Orm } from '../db/orm';
 import { createConversationActivities } from './conversations';
+import { createInboundActivities } from './inbound';
 import { createMessageActivities } from './messages';
 import { createOnboardingActivities } from './onboarding';
 import { createPhoneNumberActivities } from './phone-numbers';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMessageActivities(deps),
     ...createConversationActivities(deps),
+    ...createInboundActivities(deps),
     ...createTwilioActivities(deps),
     ...createOnboardingActivities(deps),
     ...createPhoneNumberActivities(deps),

@@ -17,7 +17,8 @@ export function createMessageActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
     async prepareSend({ messageId }: { messageId: number }): Promise<PrepareSendResult> {
       const em = orm.em.fork();
       const message = await em.findOneOrFail(Message, { id: messageId });
-      if (message.status === 'PENDING' || message.status === 'SCHEDULED') {
+      // Compliance replies (the answer to STOP) go out to numbers that just opted out, as carriers require.
+      if ((message.status === 'PENDING' || message.status === 'SCHEDULED') && message.category !== 'compliance') {
         const client = message.clientId ? await em.findOne(Client, { id: message.clientId }) : null;
         if (client?.isOptedOut(message.channel)) {
           message.cancel('OPTED_OUT', `recipient has opted out of ${message.channel}`);

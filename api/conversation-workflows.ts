@@ -1,27 +1,13 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client as TemporalClient } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Conversation } from '../db/entities';
-import {
-  CONVERSATION_FAILURES,
-  conversationWorkflowId,
-  SEARCH_ATTRIBUTES,
-  type ConversationInput,
-} from '../workflows/definitions';
+import { CONVERSATION_FAILURES, conversationWorkflowStart } from '../workflows/definitions';
 import { Conflict, NotFound } from './errors';
 
 const START_CONCURRENCY = 32;
 
 function startOptions(taskQueue: string, businessId: number, conversationId: number) {
-  return {
-    taskQueue,
-    workflowId: conversationWorkflowId(conversationId),
-    args: [{ conversationId } satisfies ConversationInput] as [ConversationInput],
-    workflowIdConflictPolicy: 'USE_EXISTING' as const,
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.businessId, value: businessId },
-      { key: SEARCH_ATTRIBUTES.conversationId, value: conversationId },
-    ],
-  };
+  return { taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' as const, ...conversationWorkflowStart(businessId, conversationId) };
 }
 
 /** Starts the lifecycle workflow of each conversation, or leaves the one already running. */

@@ -23,6 +23,7 @@ export interface SendDraft {
   html?: string | null;
   mediaUrls: string[];
   sendAt?: Date | null;
+  category?: Message['category'];
 }
 
 export class RecipientNotFound extends Error {
@@ -137,16 +138,17 @@ export async function insertOutboundMessages(
     request_hash: draft.requestHash,
     staff_id: draft.staffId ?? null,
     send_at: draft.sendAt ?? null,
+    category: draft.category ?? 'standard',
     created_at: now,
     updated_at: now,
   }));
   const inserted = await em.execute(
     `insert into messages (business_id, conversation_id, client_id, channel, direction, status, error_code, error_message,
-       body, subject, html, from_address, to_address, media_urls, request_id, request_hash, staff_id, send_at, created_at, updated_at)
+       body, subject, html, from_address, to_address, media_urls, request_id, request_hash, staff_id, send_at, category, created_at, updated_at)
      select * from jsonb_to_recordset(?::jsonb) as r(business_id bigint, conversation_id bigint, client_id bigint, channel text,
        direction text, status text, error_code text, error_message text, body text, subject text, html text, from_address text,
        to_address text, media_urls jsonb, request_id text, request_hash text, staff_id bigint, send_at timestamptz,
-       created_at timestamptz, updated_at timestamptz)
+       category text, created_at timestamptz, updated_at timestamptz)
      on conflict (business_id, request_id, to_address) where request_id is not null do nothing
      returning id`,
     [JSON.stringify(rows)],

@@ -14,6 +14,7 @@ import { SandboxState, type SandboxLog } from './state';
 import type { TwilioCredentials } from './twilio/auth';
 import type { DeliveredCallback } from './twilio/callbacks';
 import { errors, twilioError } from './twilio/errors';
+import { deliverInboundSms, type InboundDelivery, type InboundSms } from './twilio/inbound';
 import { snapshot, type SandboxMessage } from './twilio/message';
 import { TwilioMessages } from './twilio/messages';
 import { phoneNumberSnapshot, type SandboxPhoneNumber } from './twilio/phone-number';
@@ -24,6 +25,7 @@ export type { SendGridCredentials } from './sendgrid/auth';
 export type { SandboxVerifiedSender, VerificationStatus } from './sendgrid/sender';
 export type { TwilioCredentials } from './twilio/auth';
 export type { DeliveredCallback } from './twilio/callbacks';
+export type { InboundDelivery, InboundSms } from './twilio/inbound';
 export type { SandboxMessage, StatusChange } from './twilio/message';
 export type { Capabilities } from './twilio/numbering';
 export type { SandboxPhoneNumber } from './twilio/phone-number';
@@ -56,6 +58,8 @@ export interface Sandbox {
   verifiedSenders(): SandboxVerifiedSender[];
   /** Forgets all messages, callbacks, numbers and senders and cancels everything pending. */
   reset(): void;
+  /** A client's phone texts one of the numbers: posts Twilio's signed incoming-message webhook and returns the answer. */
+  inboundSms(sms: InboundSms): Promise<InboundDelivery>;
 }
 
 function errorBoundary(log: SandboxLog): Koa.Middleware {
@@ -107,7 +111,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   app.silent = true;
   app.use(errorBoundary(log));
   app.use(requestLog(log));
-  app.use(controlRoutes(state, resetAll));
+  const inboundSms = (sms: InboundSms) => deliverInboundSms(options.twilio, state, sms);
+  app.use(controlRoutes(state, resetAll, inboundSms));
   app.use(twilioRoutes(options.twilio, { messages, phoneNumbers }));
   app.use(sendgridRoutes(sendgridCreds, senders));
   app.use(async (ctx) => {
@@ -160,5 +165,6 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     phoneNumbers: () => state.phoneNumbers.map(phoneNumberSnapshot),
     verifiedSenders: () => state.verifiedSenders.map(senderSnapshot),
     reset: resetAll,
+    inboundSms,
   };
 }

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { ConversationSnapshot } from '../db/conversations';
+import type { ProcessedMessage, StoredMessage } from '../db/inbound';
 import type { Actor, ConversationStatus } from '../db/conversation-status';
 import type { Direction, MessageStatus } from '../db/message-status';
 import type { OnboardingRecord } from '../db/onboarding-record';
@@ -131,3 +132,25 @@ export const messageAddedSignal = defineSignal<[MessageAdded]>('messageAdded');
 export const conversationStateQuery = defineQuery<ConversationSnapshot | null>('state');
 
 export const conversationWorkflowId = (conversationId: number): string => `conversation-${conversationId}`;
+
+/** How every caller starts a conversation's workflow (add the task queue): its id, input and search attributes. */
+export function conversationWorkflowStart(businessId: number, conversationId: number) {
+  return {
+    workflowId: conversationWorkflowId(conversationId),
+    args: [{ conversationId }] as [ConversationInput],
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.businessId, value: businessId },
+      { key: SEARCH_ATTRIBUTES.conversationId, value: conversationId },
+    ],
+  };
+}
+
+export interface ProcessMessageResult {
+  /** Null when no business has our side's number or address: nothing was stored. */
+  stored: StoredMessage | null;
+  /** The compliance reply queued for a STOP, START or HELP. */
+  replyMessageId: number | null;
+}
+
+export const processMessageWorkflowId = (message: Pick<ProcessedMessage, 'direction' | 'channel' | 'providerMessageId'>): string =>
+  message.direction === 'inbound' ? `inbound-${message.providerMessageId}` : `outbound-${message.channel}-${message.providerMessageId}`;

@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Conversation } from '../../db/entities';
+import { randomUUID } from 'node:crypto';
+import { Conversation, Message, Staff } from '../../db/entities';
+import type { ProcessedMessage } from '../../db/inbound';
+import { normalizePhone } from '../../db/phone';
 import { HIGHLIGHT, searchConversationMessages } from '../../db/queries/conversations';
 import { findRequestMessages } from '../../db/sends';
-import { canSee, scopedBusinessId } from '../auth';
+import { accessibleBusiness, canSee, scopedBusinessId } from '../auth';
 import type { AppDeps } from '../deps';
-import { NotFound } from '../errors';
+import { Conflict, NotFound } from '../errors';
+import { startProcessMessage } from '../process-workflows';
 import { route } from '../route';
-import { errorResponses, requestId, textId } from '../schemas/common';
+import { bodyId, errorResponses, httpErrorSchema, requestId, textId, timestamp } from '../schemas/common';
+import { storableText } from '../schemas/conversation';
 import { searchQuery } from '../schemas/conversation';
 import { messageJson, messageSchema } from '../schemas/message';
 import { pageOf, paginated } from '../schemas/pagination';
@@ -29,8 +34,98 @@ const searchHitSchema = messageSchema
   })
   .meta({ id: 'MessageSearchHit' });
 
-export function messageRoutes({ orm }: AppDeps) {
+const processBody = z
+  .object({
+    business_id: bodyId,
+    channel: z.enum(['sms', 'email', 'voice']),
+    direction: z.enum(['inbound', 'outbound']),
+    from: z.string().min(1).max(320).meta({ description: 'E.164 phone (sms, voice; normalised) or email address' }),
+    to: z.string().min(1).max(320),
+    body: storableText(10_000).nullable().optional(),
+    subject: storableText(998).nullable().optional(),
+    html: storableText(200_000).nullable().optional(),
+    media_urls: z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(10).default([]),
+    provider_message_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional().meta({
+      description: 'The provider\'s id: a repeat with the same id is the same message. Without it each call records a new message.',
+    }),
+    staff_id: bodyId.nullable().optional(),
+    received_at: timestamp.optional(),
+  })
+  .strict()
+  .transform((body, ctx) => {
+    const address = (value: string, field: 'from' | 'to'): string => {
+      if (body.channel === 'email') {
+        if (z.email().safeParse(value).success) return value.toLowerCase();
+        ctx.addIssue({ code: 'custom', path: [field], message: 'not an email address' });
+        return value;
+      }
+      const phone = normalizePhone(value);
+      if (!phone) ctx.addIssue({ code: 'custom', path: [field], message: 'not a valid phone number (E.164, e.g. +15551234567)' });
+      return phone ?? value;
+    };
+    return { ...body, from: address(body.from, 'from'), to: address(body.to, 'to') };
+  });
+
+const processResponse = z
+  .object({
+    workflow_id: z.string(),
+    created: z.boolean().meta({ description: 'false when the provider_message_id was processed before' }),
+    conversation_id: z.number().int(),
+    client_id: z.number().int(),
+    reply_message_id: z.number().int().nullable().meta({ description: 'The answer queued to a STOP, START or HELP' }),
+    message: messageSchema,
+  })
+  .meta({ id: 'ProcessedMessage' });
+
+export function messageRoutes({ orm, temporal, config }: AppDeps) {
   return [
+    route({
+      method: 'post', path: '/messages/process', tag: 'messages', summary: 'Process and record messages from any supported channel', access: 'authenticated',
+      description:
+        'Records a message of any channel, inbound or outbound (sent outside omega), through workflow `processMessage` keyed ' +
+        'by the provider message id, so a repeat is a no-op answered 200 with the first result. Finds or creates the client by ' +
+        'address and their open conversation, keeps the message, counts an inbound one unread and re-opens the conversation, ' +
+        'and for an inbound SMS honours STOP, START and HELP (and answers them).',
+      body: processBody,
+      responses: {
+        201: { description: 'Recorded', schema: processResponse },
+        200: { description: 'Recorded before (same provider_message_id)', schema: processResponse },
+        409: { description: 'The provider_message_id belongs to another business\'s message', schema: httpErrorSchema },
+        ...errorResponses,
+      },
+      handler: async (ctx, { body, principal }) => {
+        const em = orm.em.fork() as EntityManager;
+        await accessibleBusiness(em, principal!, body.business_id);
+        if (body.staff_id && !(await em.findOne(Staff, { id: body.staff_id, businessId: body.business_id }))) throw new NotFound(`staff ${body.staff_id} not found`);
+        const message: ProcessedMessage = {
+          channel: body.channel,
+          direction: body.direction,
+          providerMessageId: body.provider_message_id ?? `omega-${randomUUID()}`,
+          from: body.from,
+          to: body.to,
+          body: body.body,
+          subject: body.subject,
+          html: body.html,
+          mediaUrls: body.media_urls,
+          at: (body.received_at ?? new Date()).toISOString(),
+          businessId: body.business_id,
+          staffId: body.staff_id,
+        };
+        const { handle, replay } = await startProcessMessage(temporal, config.temporal.taskQueue, message);
+        const { stored, replyMessageId } = await handle.result();
+        if (!stored || stored.businessId !== body.business_id) throw new Conflict('provider_message_id is already used by another message');
+        const created = stored.created && !replay;
+        ctx.status = created ? 201 : 200;
+        ctx.body = {
+          workflow_id: handle.workflowId,
+          created,
+          conversation_id: stored.conversationId,
+          client_id: stored.clientId,
+          reply_message_id: replyMessageId,
+          message: messageJson(await em.findOneOrFail(Message, { id: stored.messageId })),
+        };
+      },
+    }),
     route({
       method: 'get', path: '/messages/search', tag: 'messages', summary: 'Search messages within a specific conversation', access: 'authenticated',
       description:

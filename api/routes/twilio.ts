@@ -7,10 +7,26 @@ import { deliveryStatusSignal, sendMessageWorkflowId } from '../../workflows/def
 import type { AppDeps } from '../deps';
 import { Forbidden, ValidationFailed } from '../errors';
 import { route } from '../route';
-import { httpErrorSchema, validationErrorSchema } from '../schemas/common';
+import { UNSTORABLE } from '../middleware/body';
+import { startProcessMessage } from '../process-workflows';
+import { httpErrorSchema, phoneNumber, validationErrorSchema } from '../schemas/common';
 import { verifyTwilioSignature } from '../twilio-signature';
 
 const formFields = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+
+const incomingSms = z.object({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message sid'),
+  From: phoneNumber,
+  To: phoneNumber,
+  Body: z.string().max(1600).refine((v) => !UNSTORABLE.test(v), 'must not contain NUL characters or unpaired surrogates').default(''),
+  NumMedia: z.string().regex(/^\d{1,2}$/).transform(Number).pipe(z.number().max(10)).default(0),
+  AccountSid: z.string().max(64).optional(),
+});
+
+const isMediaUrl = (url: unknown): url is string => typeof url === 'string' && url.length <= 2048 && /^https?:\/\//.test(url);
+
+/** Twilio reads the answer to an incoming message as TwiML; replies go out through the API instead, tracked like any send. */
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 const smsStatusCallback = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message sid'),
@@ -67,6 +83,43 @@ export function twilioRoutes({ orm, temporal, config }: AppDeps) {
           }
         }
         ctx.status = 204;
+      },
+    }),
+    route({
+      method: 'post', path: '/twilio/sms/incoming', tag: 'twilio', summary: 'Process incoming SMS replies via Twilio webhook', access: 'provider',
+      description:
+        'Twilio\'s incoming-message webhook (form-encoded, `X-Twilio-Signature` checked against PUBLIC_BASE_URL). Starts ' +
+        'workflow `processMessage` with id `inbound-<MessageSid>` (a replay of the same message is a no-op) and answers an ' +
+        'empty TwiML response at once. The workflow finds or creates the client and conversation, keeps the message and its ' +
+        'media URLs, re-opens the conversation, and honours STOP, START and HELP (answered by SMS).',
+      body: formFields,
+      bodyKind: 'form',
+      responses: {
+        200: { description: 'Accepted; empty TwiML', contentType: 'text/xml' },
+        403: { description: 'Bad signature or account', schema: httpErrorSchema },
+        422: { description: 'Not an incoming message', schema: validationErrorSchema },
+      },
+      handler: async (ctx, { body }) => {
+        verifyTwilioSignature(ctx, config.twilio.authToken, config.publicBaseUrl, body);
+        const parsed = incomingSms.safeParse(body);
+        if (!parsed.success) {
+          throw new ValidationFailed(parsed.error.issues.map((i) => ({ loc: ['body', ...i.path.map(String)], msg: i.message, type: i.code })));
+        }
+        const sms = parsed.data;
+        if (sms.AccountSid && sms.AccountSid !== config.twilio.accountSid) throw new Forbidden('Unknown Twilio account');
+        const mediaUrls = Array.from({ length: sms.NumMedia }, (_, i) => body[`MediaUrl${i}`]).filter(isMediaUrl);
+        await startProcessMessage(temporal, config.temporal.taskQueue, {
+          channel: 'sms',
+          direction: 'inbound',
+          providerMessageId: sms.MessageSid,
+          from: sms.From,
+          to: sms.To,
+          body: sms.Body,
+          mediaUrls,
+          at: new Date().toISOString(),
+        });
+        ctx.type = 'text/xml';
+        ctx.body = EMPTY_TWIML;
       },
     }),
   ];

@@ -23,8 +23,8 @@ const statusList = z
   .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).filter((s) => s.trim() !== ''))
   .pipe(z.array(statusWord));
 
-/** Text of a note or resolution: what PostgreSQL can store, within a size an inbox shows. */
-const noteText = (max: number) =>
+/** Text PostgreSQL can store, up to `max` characters. */
+export const storableText = (max: number) =>
   z
     .string()
     .max(max)
@@ -76,7 +76,7 @@ export const timelineQuery = z.object({
   include_notes: booleanText.default(true),
 });
 
-export const noteBody = z.object({ body: noteText(10_000).refine((v) => v.trim() !== '', 'must not be empty'), staff_id: bodyId.nullable().optional() }).strict();
+export const noteBody = z.object({ body: storableText(10_000).refine((v) => v.trim() !== '', 'must not be empty'), staff_id: bodyId.nullable().optional() }).strict();
 
 export const assignBody = z.object({ staff_id: bodyId.nullable().meta({ description: 'null unassigns' }) }).strict();
 
@@ -85,7 +85,7 @@ export const statusQuery = z.object({ status: statusWord.optional() });
 export const statusBody = z
   .object({
     status: statusWord.optional(),
-    resolution_note: noteText(2_000).nullable().optional(),
+    resolution_note: storableText(2_000).nullable().optional(),
     snooze_until: timestamp.nullable().optional(),
     staff_id: bodyId.nullable().optional().meta({ description: 'Who made the change, when the caller is not a staff session' }),
   })

@@ -208,7 +208,7 @@ function schemaProblems(spec: Route, request: Filled): string[] {
 // ---------------------------------------------------------------------------------------------------------
 // Probes: what B tries against A for each template, and what it must get.
 
-type Expectation = 'forbidden' | 'not found' | 'not found or invalid' | 'filtered to nothing';
+type Expectation = 'forbidden' | 'not found' | 'not found or invalid' | 'filtered to nothing' | 'not found, invalid or taken';
 
 interface Probe {
   template: Template;
@@ -219,6 +219,9 @@ interface Probe {
 }
 
 const names = (fields: IdField[]) => fields.map((f) => (f.at === f.name ? f.name : f.at)).join(' and ');
+
+/** Keys the caller picks that are unique across tenants (a provider's message id): A's is refused as taken (409) or unknown. */
+const GLOBALLY_UNIQUE_KEYS = new Set(['provider_message_id']);
 
 function probesOf(template: Template): Probe[] {
   const fields = idFieldsOf(template);
@@ -238,7 +241,7 @@ function probesOf(template: Template): Probe[] {
   if (pathIds.length > 0) probes.push(probe(`with B's business but A's ${names(pathIds)} in the path`, pathIds, 'not found'));
   if (pathIds.length > 1) probes.push(...pathIds.map((f) => probe(`with B's business but A's ${f.name} in the path`, [f], 'not found')));
   for (const f of fields.filter((f) => f.place === 'body' && f.name !== 'business_id')) {
-    probes.push(probe(`with B's business but A's ${names([f])} in the body`, [f], 'not found or invalid'));
+    probes.push(probe(`with B's business but A's ${names([f])} in the body`, [f], GLOBALLY_UNIQUE_KEYS.has(f.name) ? 'not found, invalid or taken' : 'not found or invalid'));
   }
   for (const f of fields.filter((f) => f.place === 'query' && f.name !== 'business_id')) {
     probes.push(probe(`with B's business but A's ${f.name} as a query filter`, [f], 'filtered to nothing'));
@@ -254,6 +257,7 @@ const STATUS_WORDS: Record<Expectation, string> = {
   forbidden: 'is a 403',
   'not found': 'is a 404',
   'not found or invalid': 'is a 404 (or a 422), never a 2xx',
+  'not found, invalid or taken': 'is a 404, 409 or 422, never a 2xx',
   'filtered to nothing': "is a 404 or matches none of A's rows",
 };
 
@@ -425,6 +429,8 @@ function expectOutcome(expectation: Expectation, response: HttpResult): void {
       return expectRefusal(response, [404]);
     case 'not found or invalid':
       return expectRefusal(response, [404, 422]);
+    case 'not found, invalid or taken':
+      return expectRefusal(response, [404, 409, 422]);
     case 'filtered to nothing':
       if (response.status === 404) return expectRefusal(response, [404]);
       expect({ status: response.status, total: response.body?.total, items: response.body?.items }).toMatchObject({

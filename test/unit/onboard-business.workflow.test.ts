@@ -1,17 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { createActivities } from '../../activities';
-import type { createConversationActivities } from '../../activities/conversations';
+import type { createOnboardingActivities } from '../../activities/onboarding';
+import type { createPhoneNumberActivities } from '../../activities/phone-numbers';
+import type { createSendGridActivities } from '../../activities/sendgrid';
 import { workflowsPath } from '../../scripts/create-worker';
 import type { OnboardBusinessInput } from '../../workflows/definitions';
 import { onboardBusiness } from '../../workflows/onboard-business';
 import { quietTemporalRuntime } from '../support/stack';
 
-type Activities = Omit<
-  ReturnType<typeof createActivities>,
-  'prepareSend' | 'sendSms' | 'markFailed' | 'applyDeliveryEvents' | 'reconcileDelivery' | keyof ReturnType<typeof createConversationActivities>
->;
+/** The activities onboardBusiness calls: those of onboarding, phone numbers and email senders. */
+type Activities = ReturnType<typeof createOnboardingActivities> &
+  ReturnType<typeof createPhoneNumberActivities> &
+  ReturnType<typeof createSendGridActivities>;
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
