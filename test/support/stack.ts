@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../config/env';
 import { createOrm, type Orm } from '../../db/orm';
 import { createSandbox, type Sandbox } from '../../sandbox/app';
 import { createWorker, workflowsPath } from '../../scripts/create-worker';
+import { DEV_SERVER_DYNAMIC_CONFIG_ARGS } from '../../scripts/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -45,7 +46,7 @@ export async function startDevServerEnv(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI! },
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', ...DEV_SERVER_DYNAMIC_CONFIG_ARGS],
     },
   });
 }
