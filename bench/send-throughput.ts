@@ -10,9 +10,8 @@
  *
  * Flags: --n (2000) --concurrency (50) --rate R (open loop, R/s; default closed loop) --warmup (50)
  * --callback-delay ms (20) --phases orchestrated,direct --temporal file|memory
- * --temporal-config KEY=VALUE (dev server dynamic config, repeatable) --worker product|local-activities
- * (bench/variants: sendMessage with its database steps as local activities) --timeout-min (10)
- * --label name. BENCH_NODE_ARGS adds node flags to the child services (e.g. --cpu-prof).
+ * --temporal-config KEY=VALUE (dev server dynamic config, repeatable) --timeout-min (10) --label name.
+ * BENCH_NODE_ARGS adds node flags to the child services (e.g. --cpu-prof).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -36,7 +35,6 @@ const { values: flags } = parseArgs({
     phases: { type: 'string', default: 'orchestrated,direct' },
     temporal: { type: 'string', default: 'file' },
     'temporal-config': { type: 'string', multiple: true, default: [] },
-    worker: { type: 'string', default: 'product' },
     'timeout-min': { type: 'string', default: '10' },
     label: { type: 'string' },
   },
@@ -56,13 +54,11 @@ const options = {
   callbackDelayMs: positiveInt('callback-delay', flags['callback-delay'], 0),
   phases: flags.phases.split(',').map((p) => p.trim()),
   temporal: flags.temporal as TemporalStorage,
-  worker: flags.worker,
   temporalArgs: flags['temporal-config'].flatMap((kv) => ['--dynamic-config-value', kv]),
   timeoutMin: positiveInt('timeout-min', flags['timeout-min'], 1),
   label: flags.label,
 };
 if (options.phases.some((p) => p !== 'orchestrated' && p !== 'direct')) throw new Error('--phases takes orchestrated and/or direct');
-if (options.worker !== 'product' && options.worker !== 'local-activities') throw new Error('--worker takes product or local-activities');
 if (options.temporal !== 'file' && options.temporal !== 'memory') throw new Error('--temporal takes file or memory');
 if (options.n > 99_999) throw new Error('--n is at most 99999 (recipient numbering)');
 
@@ -114,7 +110,7 @@ async function orchestrated(db: BenchDatabase, sandboxUrl: string, callbacksFor:
     OMEGA_ADMIN_API_KEY: adminKey,
   });
   say(`starting worker and API (Temporal ${temporal.address}, ${options.temporal} storage)`);
-  const worker = await startService('worker', options.worker === 'product' ? 'scripts/worker.ts' : 'bench/variants/worker.ts', env, tmp);
+  const worker = await startService('worker', 'scripts/worker.ts', env, tmp);
   const api = await startService('api', 'scripts/api.ts', env, tmp, port);
   const client = jsonClient(`http://127.0.0.1:${port}`, { 'X-API-KEY': adminKey }, options.concurrency);
   try {
@@ -207,7 +203,7 @@ async function main(): Promise<void> {
     metTargets: o ? { deliveredPerSecond: o.delivery.deliveredPerSecond >= 100, acceptP99: o.accept.latencyMs.p99 <= 50 } : undefined,
   };
   const pace = options.ratePerSecond ? `open loop ${options.ratePerSecond}/s, at most ${options.concurrency} in flight` : `closed loop, concurrency ${options.concurrency}`;
-  console.log(`\nsend throughput: n=${options.n}, ${pace}, sandbox callback delay ${options.callbackDelayMs} ms, Temporal ${options.temporal} ${options.temporalArgs.join(' ')}, worker ${options.worker}\n`);
+  console.log(`\nsend throughput: n=${options.n}, ${pace}, sandbox callback delay ${options.callbackDelayMs} ms, Temporal ${options.temporal} ${options.temporalArgs.join(' ')}\n`);
   console.log(table(phases));
   if (results.metTargets) {
     console.log(`\ntargets (≥ 100 delivered/s, accept p99 ≤ 50 ms): delivered/s ${results.metTargets.deliveredPerSecond ? 'met' : 'MISSED'}, accept p99 ${results.metTargets.acceptP99 ? 'met' : 'MISSED'}`);

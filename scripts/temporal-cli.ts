@@ -8,6 +8,15 @@ const TOOLS = path.join(ROOT, '.tools');
 
 export const SEARCH_ATTRIBUTE_FLAGS = ['BusinessId=Int', 'ConversationId=Int', 'MessageId=Int', 'Channel=Keyword'];
 
+/**
+ * Dynamic config of every dev server we start. Eager activity execution hands an activity
+ * scheduled on the workflow's own task queue back in the workflow task's response, instead of
+ * through a poll (needs the worker's maxEagerActivityReservationsPerWorkflowTask > 0, the default,
+ * and no maxTaskQueueActivitiesPerSecond).
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
+export const DEV_SERVER_DYNAMIC_CONFIG_ARGS = DEV_SERVER_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]);
+
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, name);
@@ -87,6 +96,7 @@ export async function startTemporalDevServer(options: { port: number; uiPort: nu
     '--sqlite-pragma', 'journal_mode=wal',
     '--sqlite-pragma', 'synchronous=normal',
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]),
+    ...DEV_SERVER_DYNAMIC_CONFIG_ARGS,
   ];
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   type RetryPolicy,
@@ -26,9 +27,17 @@ const PROVIDER_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient:
 /** How long we wait for a provider's final word before asking it ourselves. */
 const DELIVERY_DEADLINE_MS = 48 * 60 * 60 * 1000;
 
-const db = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: DATABASE_RETRY });
+// The database steps run as local activities: inside the workflow task, in the worker, with no
+// activity task through the server. The provider calls stay normal activities (own timeouts,
+// visible attempts, a retry may wait minutes).
+const db = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: DATABASE_RETRY });
 const provider = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: PROVIDER_RETRY });
 
+/**
+ * Sends one message and follows it to a final status. Only news that can end it reaches the
+ * workflow (the status webhook applies `queued`/`sent` itself), so between the send and the final
+ * status the `status` query reports what the workflow last applied; the message row has the rest.
+ */
 export async function sendMessage({ messageId }: SendMessageInput): Promise<SendMessageResult> {
   const state: SendMessageState = { messageId, status: 'PENDING' };
   let unappliedNotices = 0;
@@ -61,9 +70,10 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
 
   const deadline = Date.now() + DELIVERY_DEADLINE_MS;
   state.waitingFor = 'delivery';
-  while (!isFinal(state.status)) {
+  // A notice that came with the one that ended it (a late `read` after `delivered`) is applied too.
+  while (!isFinal(state.status) || unappliedNotices > 0) {
     const remaining = deadline - Date.now();
-    const heardNews = remaining > 0 && (await condition(() => unappliedNotices > 0, remaining));
+    const heardNews = unappliedNotices > 0 || (remaining > 0 && (await condition(() => unappliedNotices > 0, remaining)));
     if (!heardNews) {
       Object.assign(state, (await provider.reconcileDelivery({ messageId })).state);
       break;

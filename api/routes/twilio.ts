@@ -2,8 +2,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { applyDeliveryEvents, recordDeliveryReport } from '../../db/delivery';
+import { isFinal } from '../../db/message-status';
 import { fromTwilioMessageStatus } from '../../db/twilio-status';
-import { deliveryStatusSignal, sendMessageWorkflowId } from '../../workflows/definitions';
+import { deliveryStatusSignal, sendMessageWorkflowId, type DeliveryNotice } from '../../workflows/definitions';
 import type { AppDeps } from '../deps';
 import { Forbidden, ValidationFailed } from '../errors';
 import { route } from '../route';
@@ -37,13 +38,23 @@ const smsStatusCallback = z.object({
 });
 
 export function twilioRoutes({ orm, temporal, config }: AppDeps) {
+  /** Wakes the message's send workflow; news for one that has ended is applied directly. */
+  async function signalOrApply(em: EntityManager, messageId: number, notice: DeliveryNotice): Promise<void> {
+    try {
+      await temporal.workflow.getHandle(sendMessageWorkflowId(messageId)).signal(deliveryStatusSignal, notice);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      await applyDeliveryEvents(em, messageId);
+    }
+  }
+
   return [
     route({
       method: 'post', path: '/twilio/sms/status', tag: 'twilio', summary: 'Process SMS delivery status updates from Twilio', access: 'provider',
       description:
         'Twilio status callback (form-encoded, `X-Twilio-Signature` checked against PUBLIC_BASE_URL). Every callback is kept ' +
-        'as an event; the message status only ever moves forward. Signals the running `sendMessage` workflow, or applies ' +
-        'the status directly when it has finished.',
+        'as an event; the message status only ever moves forward. Statuses that do not end a send (`queued`, `sent`) are ' +
+        'applied directly; final ones signal the running `sendMessage` workflow, or are applied directly when it has finished.',
       body: formFields,
       bodyKind: 'form',
       responses: {
@@ -75,10 +86,11 @@ export function twilioRoutes({ orm, temporal, config }: AppDeps) {
           payload: body,
         });
         if (!duplicate && event && message) {
-          try {
-            await temporal.workflow.getHandle(sendMessageWorkflowId(message.id)).signal(deliveryStatusSignal, { eventId: event.id, status });
-          } catch (error) {
-            if (!(error instanceof WorkflowNotFoundError)) throw error;
+          // Only news that can end the send wakes its workflow; the rest is applied here, by the
+          // same rule the workflow's activity uses: a signal and two tasks fewer per send.
+          if (status !== null && isFinal(status)) {
+            await signalOrApply(em, message.id, { eventId: event.id, status });
+          } else {
             await applyDeliveryEvents(em, message.id);
           }
         }

@@ -11,7 +11,7 @@ import { Business, Location } from '../../db/entities';
 import { createOrm, migrate, type Orm } from '../../db/orm';
 import { createSandbox, type Sandbox } from '../../sandbox/app';
 import { SANDBOX_DEFAULTS } from '../../sandbox/defaults';
-import { SEARCH_ATTRIBUTE_FLAGS, freePort, startTemporalDevServer, temporalCli, waitForPort } from '../../scripts/temporal-cli';
+import { DEV_SERVER_DYNAMIC_CONFIG_ARGS, SEARCH_ATTRIBUTE_FLAGS, freePort, startTemporalDevServer, temporalCli, waitForPort } from '../../scripts/temporal-cli';
 import type { Lifecycle } from './lifecycle';
 
 export const DEFAULT_BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/omega_bench';
@@ -80,8 +80,8 @@ export interface RunningTemporal {
 
 /**
  * `file` with no extra arguments is the product's own dev server (scripts/temporal-cli: SQLite
- * file, WAL, synchronous=normal). With `extraArgs` (e.g. `--dynamic-config-value K=V`), or with
- * `memory` (SQLite in memory), the same command line is started here, for comparison.
+ * file, WAL, synchronous=normal, its dynamic config). With `extraArgs` (e.g. `--dynamic-config-value
+ * K=V`), or with `memory` (SQLite in memory), the same command line is started here, for comparison.
  */
 export async function startTemporal(life: Lifecycle, tmpDir: string, storage: TemporalStorage, extraArgs: string[] = []): Promise<RunningTemporal> {
   const port = await freePort();
@@ -97,7 +97,7 @@ export async function startTemporal(life: Lifecycle, tmpDir: string, storage: Te
       ? ['--db-filename', path.join(tmpDir, 'temporal.db'), '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
       : [];
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), ...storageArgs,
-    '--log-level', 'error', ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]), ...extraArgs];
+    '--log-level', 'error', ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]), ...DEV_SERVER_DYNAMIC_CONFIG_ARGS, ...extraArgs];
   const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
   life.track(child.pid);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

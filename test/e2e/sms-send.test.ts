@@ -8,8 +8,20 @@ import { startTestStack, type TestStack } from '../support/stack';
 let stack: TestStack;
 let tenant: Tenant;
 
+/** Sends with these bodies get the provider's answer only once we hold these callbacks for it. */
+const answerHeldUntil = new Map<string, string[]>();
+
+/** The raw status words we hold for a provider message id that no message has claimed yet. */
+const waitingWords = async (sid: string) =>
+  (await stack.orm.em.fork().find(MessageStatusEvent, { providerMessageId: sid, messageId: null })).map((e) => e.rawStatus);
+
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({
+    beforeProviderAnswer: async ({ sid, body }) => {
+      const words = answerHeldUntil.get(body);
+      if (words) await eventually(() => waitingWords(sid), (held) => words.every((w) => held.includes(w)));
+    },
+  });
   tenant = await createTenant(stack.orm.em.fork() as EntityManager);
 });
 
@@ -22,6 +34,12 @@ const byRequest = (requestId: string) => api(stack.baseUrl, 'GET', `/messages/re
 const finalMessage = (requestId: string, accept: (m: any) => boolean) =>
   eventually(async () => (await byRequest(requestId)).body?.messages?.[0], (m) => m !== undefined && accept(m));
 const providerSendsTo = (to: string) => stack.sandbox.messages().filter((m) => m.to === to);
+const eventsOf = (messageId: number) => stack.orm.em.fork().find(MessageStatusEvent, { messageId }, { orderBy: { id: 'asc' } });
+/** The delivery notices a send workflow was signalled, in order. */
+async function signalsTo(workflowId: string): Promise<string[]> {
+  const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName!] : []));
+}
 
 describe('POST /sms/send', () => {
   test('an SMS to a client goes out through the provider and comes back DELIVERED', async () => {
@@ -48,6 +66,7 @@ describe('POST /sms/send', () => {
     await finalMessage('attrs-1', (m) => m.status === 'DELIVERED');
 
     const handle = stack.env.client.workflow.getHandle(workflowId);
+    expect(await handle.result()).toMatchObject({ messageId: id, status: 'DELIVERED' });
     const description = await handle.describe();
     expect(description.searchAttributes).toMatchObject({
       BusinessId: [tenant.business.id],
@@ -119,13 +138,45 @@ describe('POST /sms/send', () => {
     expect(message.sent_at).not.toBeNull();
   });
 
-  test('a message whose callbacks stop after sent stays SENT while the workflow waits', async () => {
+  test('a message whose callbacks stop after sent is SENT, applied without waking its workflow, which waits for the final word', async () => {
     const accepted = await send({ to: MAGIC_TO_STUCK_SENT, body: 'Hi', request_id: 'stuck-1' });
-    await finalMessage('stuck-1', (m) => m.status === 'SENT');
+    const message = await finalMessage('stuck-1', (m) => m.status === 'SENT');
+    const handle = stack.env.client.workflow.getHandle(accepted.body.messages[0].workflow_id);
 
-    const state = await stack.env.client.workflow.getHandle(accepted.body.messages[0].workflow_id).query('status');
+    const state = await handle.query('status');
 
-    expect(state).toMatchObject({ status: 'SENT', waitingFor: 'delivery' });
+    expect(state).toMatchObject({ messageId: message.message_id, providerMessageId: message.provider_message_id, waitingFor: 'delivery' });
+    expect(await signalsTo(handle.workflowId)).toEqual([]);
+    expect((await eventsOf(message.message_id)).map((e) => [e.rawStatus, e.appliedAt !== null])).toEqual([['sent', true]]);
+  });
+
+  test('a `sent` that arrives before the send has stored the provider id waits, is adopted, and is applied by the workflow', async () => {
+    const body = 'Held until sent has arrived';
+    answerHeldUntil.set(body, ['sent']);
+    const accepted = await send({ to: MAGIC_TO_STUCK_SENT, body, request_id: 'race-sent-1' });
+    const handle = stack.env.client.workflow.getHandle(accepted.body.messages[0].workflow_id);
+
+    const message = await finalMessage('race-sent-1', (m) => m.status === 'SENT');
+
+    expect(message.status).toBe('SENT');
+    expect((await eventsOf(message.message_id)).map((e) => [e.rawStatus, e.appliedAt !== null])).toEqual([['sent', true]]);
+    expect(await handle.query('status')).toMatchObject({ status: 'SENT', waitingFor: 'delivery' });
+    expect(await signalsTo(handle.workflowId)).toEqual([]);
+  });
+
+  test('a final status that arrives before the send has stored the provider id still ends the workflow DELIVERED', async () => {
+    const body = 'Held until delivered has arrived';
+    answerHeldUntil.set(body, ['sent', 'delivered']);
+    const accepted = await send({ to: uniquePhone(), body, request_id: 'race-delivered-1' });
+    const handle = stack.env.client.workflow.getHandle(accepted.body.messages[0].workflow_id);
+
+    const result = await handle.result();
+
+    expect(result.status).toBe('DELIVERED');
+    expect(result.waitingFor).toBeUndefined();
+    const events = await eventsOf(accepted.body.messages[0].message_id);
+    expect(events.map((e) => [e.rawStatus, e.appliedAt !== null])).toEqual([['sent', true], ['delivered', true]]);
+    expect((await byRequest('race-delivered-1')).body.messages[0].status).toBe('DELIVERED');
   });
 
   test('a bulk send makes one message per distinct recipient under one request id', async () => {
@@ -163,7 +214,7 @@ describe('POST /sms/send', () => {
     const accepted = await send({ to: uniquePhone(), body: 'Events', request_id: 'events-1' });
     await finalMessage('events-1', (m) => m.status === 'DELIVERED');
 
-    const events = await stack.orm.em.fork().find(MessageStatusEvent, { messageId: accepted.body.messages[0].message_id }, { orderBy: { id: 'asc' } });
+    const events = await eventsOf(accepted.body.messages[0].message_id);
 
     expect(events.map((e) => e.rawStatus)).toEqual(['sent', 'delivered']);
     expect(events.every((e) => e.appliedAt !== null)).toBe(true);

@@ -3,6 +3,7 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { Message, MessageStatusEvent } from '../../db/entities';
 import { adoptWaitingEvents, applyDeliveryEvents, recordDeliveryReport } from '../../db/delivery';
 import { MAGIC_TO_STUCK_SENT } from '../../sandbox/magic';
+import { sendStatusQuery } from '../../workflows/definitions';
 import { createTenant, type Tenant } from '../support/factories';
 import { api, eventually } from '../support/http';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -53,7 +54,14 @@ async function sentMessage(requestId: string): Promise<Message> {
 }
 
 const eventsOf = (messageId: number) => stack.orm.em.fork().find(MessageStatusEvent, { messageId }, { orderBy: { id: 'asc' } });
-const eventCount = () => stack.orm.em.fork().count(MessageStatusEvent, {});
+/** Events stored for one provider message id (other test files write events at the same time). */
+const eventCount = (sid: string) => stack.orm.em.fork().count(MessageStatusEvent, { providerMessageId: sid });
+
+/** The signals a workflow received, in order. */
+async function signalsTo(workflowId: string): Promise<string[]> {
+  const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName!] : []));
+}
 
 describe('POST /twilio/sms/status', () => {
   test('duplicated and out-of-order callbacks never move a status backwards, and every one is kept', async () => {
@@ -66,10 +74,31 @@ describe('POST /twilio/sms/status', () => {
 
     const final = await eventually(() => stack.orm.em.fork().findOneOrFail(Message, { id: message.id }), (m) => m.status === 'DELIVERED');
     expect(final.status).toBe('DELIVERED');
+    const handle = stack.env.client.workflow.getHandle(`message-${message.id}`);
+    expect(await handle.result()).toMatchObject({ status: 'DELIVERED' });
+    const answered = await handle.query(sendStatusQuery);
+    expect(answered).toMatchObject({ messageId: message.id, status: 'DELIVERED' });
+    expect(answered.waitingFor).toBeUndefined();
     await eventually(() => eventsOf(message.id), (events) => events.every((e) => e.appliedAt));
     const events = await eventsOf(message.id);
     expect(events.map((e) => e.rawStatus)).toEqual(['sent', 'delivered', 'sent', 'delivered', 'queued', 'sent']);
     expect((await stack.orm.em.fork().findOneOrFail(Message, { id: message.id })).status).toBe('DELIVERED');
+  });
+
+  test('a status that cannot end the send is applied without waking the workflow; a final one wakes it and ends it', async () => {
+    const message = await sentMessage('wake-1');
+    const handle = stack.env.client.workflow.getHandle(`message-${message.id}`);
+
+    expect((await callback(statusOf(message.providerMessageId!, 'sending'))).status).toBe(204);
+    const stillSent = await stack.orm.em.fork().findOneOrFail(Message, { id: message.id });
+    const afterSending = await signalsTo(handle.workflowId);
+    expect((await callback(statusOf(message.providerMessageId!, 'delivered'))).status).toBe(204);
+
+    expect(await handle.result()).toMatchObject({ status: 'DELIVERED' });
+    expect(stillSent.status).toBe('SENT');
+    expect(afterSending).toEqual([]);
+    expect(await signalsTo(handle.workflowId)).toEqual(['deliveryStatus']);
+    expect((await eventsOf(message.id)).map((e) => [e.rawStatus, e.appliedAt !== null])).toEqual([['sent', true], ['sending', true], ['delivered', true]]);
   });
 
   test('news for a message whose workflow has ended is applied directly', async () => {
@@ -94,7 +123,7 @@ describe('POST /twilio/sms/status', () => {
 
   test('a tampered signature is refused with 403 and nothing is stored', async () => {
     const message = await sentMessage('tamper-1');
-    const before = await eventCount();
+    const before = await eventCount(message.providerMessageId!);
     const params = statusOf(message.providerMessageId!, 'delivered');
     const signedForOther = getExpectedTwilioSignature(stack.config.twilio.authToken, `${stack.config.publicBaseUrl}${STATUS_PATH}`, { ...params, MessageStatus: 'failed' });
 
@@ -104,18 +133,18 @@ describe('POST /twilio/sms/status', () => {
 
     expect([tampered.status, unsigned.status, wrongKey.status]).toEqual([403, 403, 403]);
     expect(tampered.body).toEqual({ detail: expect.any(String) });
-    expect(await eventCount()).toBe(before);
+    expect(await eventCount(message.providerMessageId!)).toBe(before);
     expect((await stack.orm.em.fork().findOneOrFail(Message, { id: message.id })).status).toBe('SENT');
   });
 
   test('a callback signed for another Twilio account is refused', async () => {
     const message = await sentMessage('account-1');
-    const before = await eventCount();
+    const before = await eventCount(message.providerMessageId!);
 
     const response = await callback(statusOf(message.providerMessageId!, 'delivered', { AccountSid: 'AC' + 'f'.repeat(32) }));
 
     expect(response.status).toBe(403);
-    expect(await eventCount()).toBe(before);
+    expect(await eventCount(message.providerMessageId!)).toBe(before);
   });
 
   test('a callback Twilio repeats with the same idempotency token is stored once', async () => {

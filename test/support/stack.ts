@@ -4,12 +4,15 @@ import pino from 'pino';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { sendgridClientFor } from '../../activities/providers/sendgrid-base-url';
-import { twilioClientFor } from '../../activities/providers/twilio-base-url';
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient';
+import { BaseUrlRequestClient, twilioClientFor } from '../../activities/providers/twilio-base-url';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../config/env';
 import { createOrm, type Orm } from '../../db/orm';
 import { createSandbox, type Sandbox } from '../../sandbox/app';
 import { createWorker, workflowsPath } from '../../scripts/create-worker';
+import { DEV_SERVER_DYNAMIC_CONFIG_ARGS } from '../../scripts/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -45,16 +48,51 @@ export async function startDevServerEnv(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI! },
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', ...DEV_SERVER_DYNAMIC_CONFIG_ARGS],
     },
   });
+}
+
+/** A message the provider accepted, as its create answer tells. */
+export interface ProviderAnswer {
+  sid: string;
+  to: string;
+  body: string;
+}
+
+export interface TestStackOptions {
+  callbackDelayMs?: number;
+  /**
+   * Runs when the provider has accepted a message and before the worker's send sees the answer:
+   * a test can hold it there, so that callbacks arrive before the provider id is stored.
+   */
+  beforeProviderAnswer?: (answer: ProviderAnswer) => Promise<void>;
+}
+
+/** The sandbox client, with the answer to each message create passed through a hook first. */
+class AnswerHookRequestClient extends BaseUrlRequestClient {
+  constructor(
+    baseUrl: string,
+    private readonly hook: (answer: ProviderAnswer) => Promise<void>,
+  ) {
+    super(baseUrl);
+  }
+
+  override async request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const response = await super.request(opts);
+    if (opts.method.toLowerCase() === 'post' && opts.uri.endsWith('/Messages.json') && response.statusCode === 201) {
+      const body: unknown = response.body;
+      await this.hook((typeof body === 'string' ? JSON.parse(body) : body) as ProviderAnswer);
+    }
+    return response;
+  }
 }
 
 /**
  * The whole system for one test file: the real database, a real Temporal dev server, the worker,
  * the provider sandbox and the HTTP API on a free port that the sandbox calls back.
  */
-export async function startTestStack(options: { callbackDelayMs?: number } = {}): Promise<TestStack> {
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const orm = await createOrm(testDatabaseUrl(), { poolMax: 10 });
   const env = await startDevServerEnv();
   const config0 = loadConfig({ PROVIDER_MODE: 'sandbox' });
@@ -84,7 +122,9 @@ export async function startTestStack(options: { callbackDelayMs?: number } = {})
     namespace: env.namespace ?? 'default',
     taskQueue: config.temporal.taskQueue,
     orm,
-    twilio: twilioClientFor(config.twilio),
+    twilio: options.beforeProviderAnswer
+      ? twilio(config.twilio.accountSid, config.twilio.authToken, { httpClient: new AnswerHookRequestClient(sandboxUrl, options.beforeProviderAnswer) })
+      : twilioClientFor(config.twilio),
     sendgrid: sendgridClientFor({ apiKey: config.sendgrid.apiKey!, baseUrl: config.sendgrid.baseUrl }),
     config,
     workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: silentBundlerLogger }),
