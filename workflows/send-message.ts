@@ -46,13 +46,21 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
   });
   setHandler(sendStatusQuery, () => state);
 
-  const prepared = await db.prepareSend({ messageId });
+  let prepared = await db.prepareSend({ messageId });
   Object.assign(state, prepared.state);
   if (!prepared.sendable) return state;
 
-  if (prepared.sendAt !== undefined && prepared.sendAt > Date.now()) {
+  // After a send_at timer, consent and the schedule are read again right before the provider
+  // call: the client may have opted out, or the message been canceled or moved, meanwhile.
+  while (prepared.sendAt !== undefined && prepared.sendAt > Date.now()) {
     state.waitingFor = 'send_at';
     await sleep(prepared.sendAt - Date.now());
+    prepared = await db.prepareSend({ messageId });
+    Object.assign(state, prepared.state);
+    if (!prepared.sendable) {
+      state.waitingFor = undefined;
+      return state;
+    }
   }
 
   state.waitingFor = 'provider';

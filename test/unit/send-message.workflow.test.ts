@@ -140,9 +140,10 @@ describe('sendMessage workflow', () => {
   });
 
   test('a message with send_at waits on a durable timer before the provider call', async () => {
+    let sendAt: number | undefined;
     const { activities, calls } = stubActivities({
       // The test server's clock runs ahead of the wall clock as tests skip time: schedule from its time.
-      prepareSend: async () => ({ ...state('SCHEDULED'), sendable: true, sendAt: (await env.currentTimeMs()) + DAY_MS }),
+      prepareSend: async () => ({ ...state('SCHEDULED'), sendable: true, sendAt: (sendAt ??= (await env.currentTimeMs()) + DAY_MS) }),
     });
 
     await withWorker(activities, async (taskQueue) => {
@@ -158,6 +159,27 @@ describe('sendMessage workflow', () => {
     });
 
     expect(calls).toContain('sendSms');
+  });
+
+  test('consent is read again when the send_at timer fires: a client who opted out meanwhile gets nothing', async () => {
+    let sendAt: number | undefined;
+    let optedOut = false;
+    const { activities, calls } = stubActivities({
+      prepareSend: async () =>
+        optedOut
+          ? { ...state('CANCELED', { errorCode: 'OPTED_OUT' }), sendable: false }
+          : { ...state('SCHEDULED'), sendable: true, sendAt: (sendAt ??= (await env.currentTimeMs()) + DAY_MS) },
+    });
+
+    const result = await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(sendMessage, { taskQueue, workflowId: 'wf-scheduled-optout', args: [{ messageId: 7 }] });
+      await env.sleep('1h');
+      optedOut = true;
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: 'CANCELED', errorCode: 'OPTED_OUT' });
+    expect(calls).toEqual(['prepareSend', 'prepareSend']);
   });
 
   test('a message that is not sendable (opted out, canceled) ends without a provider call', async () => {
