@@ -1,10 +1,7 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { applyDeliveryEvents, recordDeliveryReport } from '../../db/delivery';
-import { isFinal } from '../../db/message-status';
 import { fromTwilioMessageStatus } from '../../db/twilio-status';
-import { deliveryStatusSignal, sendMessageWorkflowId, type DeliveryNotice } from '../../workflows/definitions';
+import { takeDeliveryReport } from '../delivery-reports';
 import type { AppDeps } from '../deps';
 import { Forbidden, ValidationFailed } from '../errors';
 import { route } from '../route';
@@ -38,16 +35,6 @@ const smsStatusCallback = z.object({
 });
 
 export function twilioRoutes({ orm, temporal, config }: AppDeps) {
-  /** Wakes the message's send workflow; news for one that has ended is applied directly. */
-  async function signalOrApply(em: EntityManager, messageId: number, notice: DeliveryNotice): Promise<void> {
-    try {
-      await temporal.workflow.getHandle(sendMessageWorkflowId(messageId)).signal(deliveryStatusSignal, notice);
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-      await applyDeliveryEvents(em, messageId);
-    }
-  }
-
   return [
     route({
       method: 'post', path: '/twilio/sms/status', tag: 'twilio', summary: 'Process SMS delivery status updates from Twilio', access: 'provider',
@@ -73,7 +60,7 @@ export function twilioRoutes({ orm, temporal, config }: AppDeps) {
 
         const em = orm.em.fork() as EntityManager;
         const status = fromTwilioMessageStatus(callback.MessageStatus);
-        const { event, message, duplicate } = await recordDeliveryReport(em, {
+        await takeDeliveryReport(em, temporal, {
           provider: 'twilio',
           channel: 'sms',
           providerMessageId: callback.MessageSid,
@@ -85,15 +72,6 @@ export function twilioRoutes({ orm, temporal, config }: AppDeps) {
           occurredAt: new Date(),
           payload: body,
         });
-        if (!duplicate && event && message) {
-          // Only news that can end the send wakes its workflow; the rest is applied here, by the
-          // same rule the workflow's activity uses: a signal and two tasks fewer per send.
-          if (status !== null && isFinal(status)) {
-            await signalOrApply(em, message.id, { eventId: event.id, status });
-          } else {
-            await applyDeliveryEvents(em, message.id);
-          }
-        }
         ctx.status = 204;
       },
     }),

@@ -83,6 +83,7 @@ const HINTED_SAMPLES: [RegExp, () => unknown][] = [
   [/timezone/, () => 'America/Chicago'],
   [/url/, () => 'https://example.com/sweep.png'],
   [/_at$|^before$|^after$|_until$/, () => new Date(Date.now() + 3_600_000).toISOString()],
+  [/^status$/, () => 'delivered'],
 ];
 
 function sampleValue(schema: z.ZodType, name: string, place: Place): unknown {

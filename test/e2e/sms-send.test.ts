@@ -220,3 +220,42 @@ describe('POST /sms/send', () => {
     expect(events.every((e) => e.appliedAt !== null)).toBe(true);
   });
 });
+
+describe('POST /sms/status', () => {
+  const status = (body: Record<string, unknown>, key?: string) => api(stack.baseUrl, 'POST', '/sms/status', { body, key });
+
+  test('a final status from elsewhere ends the waiting send; a late SENT after it changes nothing but is kept', async () => {
+    const accepted = await send({ to: MAGIC_TO_STUCK_SENT, body: 'Hi', request_id: 'api-status-1' });
+    const message = await finalMessage('api-status-1', (m) => m.status === 'SENT');
+
+    const delivered = await status({ provider_message_id: message.provider_message_id, status: 'delivered' });
+    expect(delivered.status).toBe(202);
+    expect(delivered.body).toMatchObject({ message_id: message.message_id, event_id: expect.any(Number) });
+    const result = await stack.env.client.workflow.getHandle(accepted.body.messages[0].workflow_id).result();
+    expect(result).toMatchObject({ status: 'DELIVERED' });
+
+    const late = await status({ message_id: message.message_id, status: 'SENT' });
+    expect(late.body).toMatchObject({ status: 'DELIVERED' });
+    expect((await eventsOf(message.message_id)).map((e) => [e.provider, e.rawStatus])).toEqual([
+      ['twilio', 'sent'],
+      ['api', 'DELIVERED'],
+      ['api', 'SENT'],
+    ]);
+  });
+
+  test('refuses unknown or mismatched ids (404), other businesses\' messages (404), no id and unknown words (422)', async () => {
+    const accepted = await send({ to: uniquePhone(), body: 'Hi', request_id: 'api-status-2' });
+    const messageId = accepted.body.messages[0].message_id;
+    expect((await status({ message_id: 999_999_999, status: 'DELIVERED' })).status).toBe(404);
+    expect((await status({ provider_message_id: `SM${'0'.repeat(32)}`, status: 'DELIVERED' })).status).toBe(404);
+    expect((await status({ status: 'DELIVERED' })).status).toBe(422);
+    expect((await status({ message_id: messageId, provider_message_id: 'x', status: 'DELIVERED' })).status).toBe(404);
+    expect((await status({ message_id: messageId, status: 'ARRIVED' })).status).toBe(422);
+
+    const other = await createTenant(stack.orm.em.fork() as EntityManager);
+    const key = await api(stack.baseUrl, 'POST', `/businesses/${other.business.id}/api-keys`, { body: { name: 'status' } });
+    expect(key.status).toBe(201);
+    expect((await status({ message_id: messageId, status: 'DELIVERED' }, key.body.api_key)).status).toBe(404);
+    expect(await eventsOf(messageId)).not.toContainEqual(expect.objectContaining({ provider: 'api' }));
+  });
+});
