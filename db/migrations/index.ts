@@ -3,6 +3,7 @@ import { Migration20261125000000_initial } from './Migration20261125000000_initi
 import { Migration20261125010000_tenancy } from './Migration20261125010000_tenancy';
 import { Migration20261125020000_onboarding } from './Migration20261125020000_onboarding';
 import { Migration20261125030000_inbox } from './Migration20261125030000_inbox';
+import { Migration20261125040000_inbox_indexes } from './Migration20261125040000_inbox_indexes';
 import { Migration20261125050000_consent } from './Migration20261125050000_consent';
 
 /** Every migration in order; listed explicitly so they run the same from source, a build or a bundle. */
@@ -11,5 +12,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125010000_tenancy', class: Migration20261125010000_tenancy },
   { name: 'Migration20261125020000_onboarding', class: Migration20261125020000_onboarding },
   { name: 'Migration20261125030000_inbox', class: Migration20261125030000_inbox },
+  { name: 'Migration20261125040000_inbox_indexes', class: Migration20261125040000_inbox_indexes },
   { name: 'Migration20261125050000_consent', class: Migration20261125050000_consent },
 ];

@@ -59,17 +59,50 @@ const SORT_KEYS: Record<ConversationSort, { key: string; descending: boolean }> 
   created_at: { key: 'c.created_at', descending: false },
 };
 
+/**
+ * How many message hits and client matches a search resolves to ids up front. Fewer: the list
+ * reads just those conversations by id. More (a broad term): it walks the list in order, testing
+ * each conversation, and stops at the page's LIMIT; its count stops at COUNT_LIMIT.
+ */
+const SEARCH_CANDIDATES = 2_000;
+/** `total` is exact up to this many; beyond it, it is this many (counting 100,000 rows costs more than the page). */
+export const COUNT_LIMIT = 10_000;
+
 /** Words of a message in the conversation (full text) or the client's name, phone or email (substring). */
-function conversationMatches(q: string): Condition {
+function conversationMatches(businessId: number, q: string): Condition {
   const person = personMatches('cl', q);
   return {
-    sql: `(${person.sql} or exists (select 1 from messages m where m.conversation_id = c.id
-            and m.search_vector @@ websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', ?)))`,
-    params: [...person.params, q],
+    sql: `(c.client_id in (select cl.id from clients cl where cl.business_id = ? and ${person.sql})
+           or exists (select 1 from messages m where m.conversation_id = c.id
+             and m.search_vector @@ websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', ?)))`,
+    params: [businessId, ...person.params, q],
   };
 }
 
-function conversationConditions(businessId: number, filter: ConversationFilter): Condition {
+/**
+ * The conversations `q` can match, as ids, when there are few: those with a message hit (by the
+ * text index) and those of matching clients (by the trigram indexes). Null when either side has
+ * more than SEARCH_CANDIDATES, where walking the list in order finds a page sooner.
+ */
+async function searchCandidates(em: EntityManager, businessId: number, q: string): Promise<Condition | null> {
+  const person = personMatches('cl', q);
+  const [row] = await em.execute(
+    `select array(select m.conversation_id from messages m where m.business_id = ?
+                    and m.search_vector @@ websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', ?) limit ${SEARCH_CANDIDATES + 1}) as conversation_ids,
+            array(select cl.id from clients cl where cl.business_id = ? and ${person.sql} limit ${SEARCH_CANDIDATES + 1}) as client_ids`,
+    [businessId, q, businessId, ...person.params],
+  );
+  const conversationIds = (row.conversation_ids as (string | number)[]).map(Number);
+  const clientIds = (row.client_ids as (string | number)[]).map(Number);
+  if (conversationIds.length > SEARCH_CANDIDATES || clientIds.length > SEARCH_CANDIDATES) return null;
+  return {
+    sql: '(c.id = any(?::bigint[]) or c.client_id = any(?::bigint[]))',
+    params: [pgArray([...new Set(conversationIds)]), pgArray(clientIds)],
+  };
+}
+
+/** The filter's conditions; `q` as found by `search` (the candidates' ids, or the per-row test). */
+function conversationConditions(businessId: number, filter: ConversationFilter, search: Condition | null): Condition {
   const parts: Condition[] = [{ sql: 'c.business_id = ?', params: [businessId] }];
   if (filter.statuses?.length) parts.push({ sql: 'c.status = any(?::text[])', params: [pgArray(filter.statuses)] });
   if (filter.unassigned) parts.push({ sql: 'c.assigned_staff_id is null', params: [] });
@@ -80,7 +113,7 @@ function conversationConditions(businessId: number, filter: ConversationFilter):
   if (filter.unread === false) parts.push({ sql: 'c.unread_count = 0', params: [] });
   if (filter.clientId !== undefined) parts.push({ sql: 'c.client_id = ?', params: [filter.clientId] });
   if (filter.updatedAfter) parts.push({ sql: 'c.updated_at > ?', params: [filter.updatedAfter] });
-  if (filter.q) parts.push(conversationMatches(filter.q));
+  if (search) parts.push(search);
   return allOf(parts);
 }
 
@@ -95,8 +128,8 @@ async function withSearchTimeout<T>(em: EntityManager, searching: boolean, read:
 
 /**
  * One page of a business's conversations with their client and assignee, in the order asked
- * (newest activity first by default), and how many match in all. With `after`, the page is the
- * one following that position, found by index rather than by skipping rows.
+ * (newest activity first by default), and how many match in all (up to COUNT_LIMIT). With `after`,
+ * the page is the one following that position, found by index rather than by skipping rows.
  */
 export async function listConversations(
   em: EntityManager,
@@ -105,26 +138,26 @@ export async function listConversations(
   sort: ConversationSort,
   position: ListPosition,
 ): Promise<{ items: ConversationListItem[]; total: number; next: Keyset | null }> {
-  const where = conversationConditions(businessId, filter);
   const { key, descending } = SORT_KEYS[sort];
   const direction = descending ? 'desc' : 'asc';
-  const paged = position.after ? allOf([where, afterKeyset(key, 'c.id', descending, position.after)]) : where;
   const offset = position.after ? 0 : (position.page - 1) * position.pageSize;
-  const fromClause = `from conversations c join clients cl on cl.id = c.client_id`;
 
   return withSearchTimeout(em, Boolean(filter.q), async (reader) => {
+    const search = filter.q ? ((await searchCandidates(reader, businessId, filter.q)) ?? conversationMatches(businessId, filter.q)) : null;
+    const where = conversationConditions(businessId, filter, search);
+    const paged = position.after ? allOf([where, afterKeyset(key, 'c.id', descending, position.after)]) : where;
     const [rows, [{ total }]] = await Promise.all([
       reader.execute(
         `select c.*, ${key}::text as sort_key,
            cl.first_name as client_first_name, cl.last_name as client_last_name, cl.phone as client_phone, cl.email as client_email,
            s.first_name as staff_first_name, s.last_name as staff_last_name
-         from (select c.* ${fromClause} where ${paged.sql} order by ${key} ${direction}, c.id ${direction} limit ? offset ?) c
+         from (select c.* from conversations c where ${paged.sql} order by ${key} ${direction}, c.id ${direction} limit ? offset ?) c
          join clients cl on cl.id = c.client_id
          left join staff s on s.id = c.assigned_staff_id
          order by ${key} ${direction}, c.id ${direction}`,
         [...paged.params, position.pageSize + 1, offset],
       ),
-      reader.execute(`select count(*)::int as total ${fromClause} where ${where.sql}`, where.params),
+      reader.execute(`select count(*)::int as total from (select 1 from conversations c where ${where.sql} limit ${COUNT_LIMIT}) matching`, where.params),
     ]);
     const hasMore = rows.length > position.pageSize;
     const pageRows = rows.slice(0, position.pageSize);
