@@ -1,7 +1,7 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client as TemporalClient } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Conversation } from '../db/entities';
-import { CONVERSATION_FAILURES, conversationWorkflowStart } from '../workflows/definitions';
+import { CONVERSATION_FAILURES, conversationWorkflowStart, messageAddedSignal, type MessageAdded } from '../workflows/definitions';
 import { Conflict, NotFound } from './errors';
 
 const START_CONCURRENCY = 32;
@@ -17,6 +17,21 @@ export async function startConversationWorkflows(temporal: TemporalClient, taskQ
       conversationIds.slice(i, i + START_CONCURRENCY).map((id) => temporal.workflow.start('conversation', startOptions(taskQueue, businessId, id))),
     );
   }
+}
+
+/** Tells a conversation's workflow about a message stored without one, starting the workflow if none runs. */
+export async function notifyConversation(
+  temporal: TemporalClient,
+  taskQueue: string,
+  conversation: { businessId: number; conversationId: number },
+  added: MessageAdded,
+): Promise<void> {
+  await temporal.workflow.signalWithStart('conversation', {
+    taskQueue,
+    ...conversationWorkflowStart(conversation.businessId, conversation.conversationId),
+    signal: messageAddedSignal,
+    signalArgs: [added],
+  });
 }
 
 const REFUSALS: Record<string, (message: string) => Error> = {

@@ -3,6 +3,7 @@ import { keywordIntent, recordConsent, type KeywordIntent } from './consent';
 import { countNewMessage } from './conversations';
 import { Business, Client, Conversation, Message } from './entities';
 import { insertOutboundMessages } from './sends';
+import type { MessageStatus } from './message-status';
 import { pgArray } from './sql';
 
 /** A message from any channel to record: one a client sent us, or one sent outside omega that belongs in the timeline. */
@@ -22,6 +23,13 @@ export interface ProcessedMessage {
   /** Known when the API names it; for provider webhooks found by our side's number or address. */
   businessId?: number;
   staffId?: number | null;
+  /** Recorded with a status of its own (say DELIVERED) instead of RECEIVED / RECORDED. */
+  status?: MessageStatus;
+  /** ISO time it was sent, for an outbound message sent elsewhere. */
+  sentAt?: string | null;
+  /** The idempotency key of an API record call, kept like a send's. */
+  requestId?: string | null;
+  requestHash?: string | null;
 }
 
 export interface StoredMessage {
@@ -101,7 +109,10 @@ export async function storeProcessedMessage(em: EntityManager, message: Processe
       clientId: Number(client.id),
       channel: message.channel,
       direction: message.direction,
-      status: message.direction === 'inbound' ? 'RECEIVED' : 'RECORDED',
+      status: message.status ?? (message.direction === 'inbound' ? 'RECEIVED' : 'RECORDED'),
+      sentAt: message.sentAt ? new Date(message.sentAt) : null,
+      requestId: message.requestId ?? null,
+      requestHash: message.requestHash ?? null,
       body: message.body ?? null,
       subject: message.subject ?? null,
       html: message.html ?? null,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Business, Location, Message, Staff } from '../../db/entities';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { Business, Client, Location, Message, Staff } from '../../db/entities';
+import { storeProcessedMessage } from '../../db/inbound';
 import {
   RecipientNotFound,
   RecipientUnreachable,
@@ -21,9 +23,10 @@ import type { AppDeps } from '../deps';
 import { UNSTORABLE } from '../middleware/body';
 import { Conflict, NotFound, ValidationFailed } from '../errors';
 import { route } from '../route';
-import { startConversationWorkflows } from '../conversation-workflows';
+import { notifyConversation, startConversationWorkflows } from '../conversation-workflows';
 import { startSendWorkflows } from '../send-workflows';
-import { bodyId, errorResponses, phoneNumber, requestId, timestamp } from '../schemas/common';
+import { bodyId, errorResponses, httpErrorSchema, phoneNumber, requestId, timestamp } from '../schemas/common';
+import { messageJson, messageSchema } from '../schemas/message';
 
 const MAX_RECIPIENTS = 1000;
 
@@ -50,6 +53,32 @@ export const smsSendBody = z
     if (given !== 1) ctx.addIssue({ code: 'custom', path: ['to'], message: 'give exactly one of client_id, to or recipients' });
   })
   .meta({ id: 'SmsSendRequest' });
+
+export const smsRecordBody = z
+  .object({
+    business_id: bodyId,
+    client_id: bodyId.optional(),
+    to: phoneNumber.optional().meta({ description: 'The client\'s number (created as a client if new); or give client_id' }),
+    direction: z.enum(['outbound', 'inbound']).default('outbound'),
+    body: z.string().min(1).max(1600).refine((v) => !UNSTORABLE.test(v), 'must not contain NUL characters or unpaired surrogates'),
+    status: z
+      .string()
+      .max(20)
+      .transform((v) => v.trim().toUpperCase())
+      .pipe(z.enum(['RECORDED', 'RECEIVED', 'QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED']))
+      .optional()
+      .meta({ description: 'Default RECORDED (outbound) or RECEIVED (inbound)' }),
+    from: phoneNumber.optional().meta({ description: 'The business\'s number it went through; default the location\'s' }),
+    location_id: bodyId.optional(),
+    staff_id: bodyId.optional(),
+    provider_message_id: z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+    request_id: requestId.optional(),
+    sent_at: timestamp.optional(),
+    media_urls: z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(10).default([]),
+  })
+  .strict()
+  .refine((b) => (b.client_id === undefined) !== (b.to === undefined), { message: 'give exactly one of client_id or to', path: ['to'] })
+  .meta({ id: 'SmsRecordRequest' });
 
 /** The statuses delivery news can bring, in any case. */
 const deliveryStatus = z
@@ -164,6 +193,69 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
             workflow_id: workflowIds.get(m.id) ?? (m.status === 'CANCELED' ? null : `message-${m.id}`),
           })),
         };
+      },
+    }),
+    route({
+      method: 'post', path: '/sms/record', tag: 'sms', summary: 'Record SMS message in database without sending', access: 'authenticated',
+      description:
+        'Keeps an SMS sent or received elsewhere in the client\'s conversation, without sending anything. The client is ' +
+        '`client_id` or `to` whatever the direction; `from` is the business\'s number. Repeating a `provider_message_id` or ' +
+        'a `request_id` returns the first record with 200 (a `request_id` with a different body is a 409). An inbound ' +
+        'record counts as unread, re-opens the conversation and honours STOP and START (no reply is sent).',
+      body: smsRecordBody,
+      responses: {
+        201: { description: 'Recorded', schema: messageSchema },
+        200: { description: 'Recorded before', schema: messageSchema },
+        409: { description: 'request_id reused with a different body, or provider_message_id of another business\'s message', schema: httpErrorSchema },
+        ...errorResponses,
+      },
+      handler: async (ctx, { body, principal }) => {
+        assertBusinessAccess(principal!, body.business_id);
+        const em = orm.em.fork() as EntityManager;
+        const { request_id: givenRequestId, ...content } = body;
+        const requestHash = fingerprint(content);
+        if (givenRequestId) {
+          const earlier = await findRequestMessages(em, body.business_id, givenRequestId);
+          if (earlier.length > 0) {
+            if (earlier[0].requestHash !== requestHash) throw new Conflict('request_id was already used with a different request body');
+            ctx.body = messageJson(earlier[0]);
+            return;
+          }
+        }
+        if (!(await em.findOne(Business, { id: body.business_id }))) throw new NotFound(`business ${body.business_id} not found`);
+        await checkStaffAndLocation(em, body.business_id, body.staff_id, body.location_id);
+        const ours = await resolveSender(em, body.business_id, body.from, body.location_id);
+        const client = body.client_id !== undefined ? await em.findOne(Client, { id: body.client_id, businessId: body.business_id }) : null;
+        if (body.client_id !== undefined && !client) throw new NotFound(`client ${body.client_id} not found`);
+        if (client && !client.phone) throw new ValidationFailed([{ loc: ['body', 'client_id'], msg: 'the client has no phone number', type: 'value_error' }]);
+        const theirs = client?.phone ?? body.to!;
+        const at = new Date();
+        const stored = await storeProcessedMessage(em, {
+          channel: 'sms',
+          direction: body.direction,
+          providerMessageId: body.provider_message_id ?? `omega-${randomUUID()}`,
+          from: body.direction === 'outbound' ? ours : theirs,
+          to: body.direction === 'outbound' ? theirs : ours,
+          body: body.body,
+          mediaUrls: body.media_urls,
+          at: at.toISOString(),
+          businessId: body.business_id,
+          staffId: body.staff_id,
+          status: body.status,
+          sentAt: body.sent_at?.toISOString() ?? null,
+          requestId: givenRequestId ?? null,
+          requestHash,
+        }).catch((error: unknown) => {
+          // A concurrent record with the same request id got there first.
+          if (error instanceof UniqueConstraintViolationException) throw new Conflict('request_id or provider_message_id was used at the same time');
+          throw error;
+        });
+        if (!stored) throw new Conflict('provider_message_id is already used by another message');
+        if (stored.created) {
+          await notifyConversation(temporal, config.temporal.taskQueue, stored, { messageId: stored.messageId, direction: body.direction, at: at.toISOString() });
+        }
+        ctx.status = stored.created ? 201 : 200;
+        ctx.body = messageJson(await em.findOneOrFail(Message, { id: stored.messageId }));
       },
     }),
     route({

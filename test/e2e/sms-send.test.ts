@@ -259,3 +259,43 @@ describe('POST /sms/status', () => {
     expect(await eventsOf(messageId)).not.toContainEqual(expect.objectContaining({ provider: 'api' }));
   });
 });
+
+describe('POST /sms/record', () => {
+  const record = (body: Record<string, unknown>) => api(stack.baseUrl, 'POST', '/sms/record', { body: { business_id: tenant.business.id, ...body } });
+
+  test('keeps an SMS sent elsewhere with its status, sends nothing, and a repeat of its request_id returns it', async () => {
+    const to = uniquePhone();
+    const body = { to, body: 'Sent from the front desk phone', status: 'delivered', request_id: `record-${to}`, sent_at: '2026-11-25T09:00:00Z' };
+    const recorded = await record(body);
+    expect(recorded.status).toBe(201);
+    expect(recorded.body).toMatchObject({ channel: 'sms', direction: 'outbound', status: 'DELIVERED', from: tenant.location.phoneNumber, to, sent_at: '2026-11-25T09:00:00.000Z', is_read: true });
+    expect(providerSendsTo(to)).toEqual([]);
+
+    const again = await record(body);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(recorded.body.id);
+    expect((await record({ ...body, body: 'Something else' })).status).toBe(409);
+  });
+
+  test('an inbound record counts unread in the client\'s conversation; the same provider id again is the same record', async () => {
+    const recorded = await record({ client_id: tenant.client.id, direction: 'inbound', body: 'Called back, will come Friday', provider_message_id: `rec-${uniquePhone()}` });
+    expect(recorded.status).toBe(201);
+    expect(recorded.body).toMatchObject({ direction: 'inbound', status: 'RECEIVED', from: tenant.client.phone, to: tenant.location.phoneNumber, is_read: false });
+    const conversation = await api(stack.baseUrl, 'POST', `/businesses/${tenant.business.id}/clients/${tenant.client.id}/conversations`);
+    expect(conversation.body).toMatchObject({ id: recorded.body.conversation_id, last_message: { body: 'Called back, will come Friday', direction: 'inbound' } });
+    expect(conversation.body.unread_count).toBeGreaterThanOrEqual(1);
+
+    const again = await record({ client_id: tenant.client.id, direction: 'inbound', body: 'Called back, will come Friday', provider_message_id: recorded.body.provider_message_id });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(recorded.body.id);
+  });
+
+  test('refuses a client of another business (404), both client_id and to (422), and a number that is not the business\'s (422)', async () => {
+    const other = await createTenant(stack.orm.em.fork() as EntityManager);
+    expect((await record({ client_id: other.client.id, body: 'x' })).status).toBe(404);
+    expect((await record({ client_id: tenant.client.id, to: uniquePhone(), body: 'x' })).status).toBe(422);
+    const notOurs = await record({ to: uniquePhone(), from: uniquePhone(), body: 'x' });
+    expect(notOurs.status).toBe(422);
+    expect(notOurs.body.detail[0].loc).toEqual(['body', 'from']);
+  });
+});
