@@ -86,10 +86,11 @@ export function conversationRoutes({ orm, temporal, config }: AppDeps) {
       method: 'get', path: '/businesses/{business_id}/conversations', tag: 'businesses', summary: 'Get paginated list of client conversations for a business', access: 'authenticated',
       description:
         'Filters combine with AND. Pages come by `page` (with `total` and `pages`) or, for deep lists, by `cursor`: pass the ' +
-        'previous page\'s `next_cursor` and the next page is found by index, as fast as the first. `total` is exact up to ' +
-        '10,000 and 10,000 when more match (so `pages` then stops at 500 while later pages and cursors still work): counting ' +
-        'a whole large inbox on every page would cost more than the page. `q` searches with a 3 s statement timeout (503 ' +
-        'when exceeded: narrow the search).',
+        'previous page\'s `next_cursor` and the next page is found by index, as fast as the first. `total` is exact for the ' +
+        'status, assignee, location, channel and unread filters (read from counts kept as conversations change); with `q`, ' +
+        '`client_id` or `updated_after` it is counted up to 10,000 and reads 10,000 when more match (`pages` then stops at ' +
+        '500 while later pages and cursors still work). `q` searches with a 3 s statement timeout (503 when exceeded: ' +
+        'narrow the search).',
       params: businessPath,
       query: conversationListQuery,
       responses: { 200: { description: 'One page of conversations', schema: conversationPageSchema }, ...errorResponses },

@@ -120,7 +120,7 @@ export interface Explained {
 }
 
 /** A statement worth a plan: the page, count and aggregate reads, not the auth and path lookups. */
-const interesting = (sql: string) => /\blimit\b|\bcount\(|\bgroup by\b/i.test(sql) && !/^set\b/i.test(sql) && !/^select "\w0"\./.test(sql);
+const interesting = (sql: string) => /\blimit\b|\bcount\(|\bgroup by\b|\bconversation_facets\b/i.test(sql) && !/^set\b/i.test(sql) && !/^select "\w0"\./.test(sql);
 
 export async function explainAll(url: string, statements: string[]): Promise<Explained[]> {
   const pg = new PgClient({ connectionString: url });

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Conversation, ConversationEvent, Message, type ConversationStatus } from '../entities';
+import { CONVERSATION_STATUSES, Conversation, ConversationEvent, Message, type ConversationStatus } from '../entities';
 import type { Channel, Direction, MessageStatus } from '../message-status';
 import { pgArray } from '../sql';
 import { afterKeyset, type Keyset } from './keyset';
@@ -65,7 +65,7 @@ const SORT_KEYS: Record<ConversationSort, { key: string; descending: boolean }> 
  * each conversation, and stops at the page's LIMIT; its count stops at COUNT_LIMIT.
  */
 const SEARCH_CANDIDATES = 2_000;
-/** `total` is exact up to this many; beyond it, it is this many (counting 100,000 rows costs more than the page). */
+/** A `total` that has to be counted row by row (a search, a client or time filter) stops at this many. */
 export const COUNT_LIMIT = 10_000;
 
 /** Words of a message in the conversation (full text) or the client's name, phone or email (substring). */
@@ -117,6 +117,27 @@ function conversationConditions(businessId: number, filter: ConversationFilter, 
   return allOf(parts);
 }
 
+/**
+ * How many conversations match: exactly, from the facet counts, when every filter is a facet
+ * (status, assignee, location, channel, unread); otherwise counted, up to COUNT_LIMIT.
+ */
+async function countMatching(em: EntityManager, businessId: number, filter: ConversationFilter, where: Condition): Promise<number> {
+  if (filter.q || filter.clientId !== undefined || filter.updatedAfter) {
+    const [{ total }] = await em.execute(`select count(*)::int as total from (select 1 from conversations c where ${where.sql} limit ${COUNT_LIMIT}) matching`, where.params);
+    return total;
+  }
+  const parts: Condition[] = [{ sql: 'f.business_id = ?', params: [businessId] }];
+  if (filter.statuses?.length) parts.push({ sql: 'f.status = any(?::text[])', params: [pgArray(filter.statuses)] });
+  if (filter.unassigned) parts.push({ sql: 'f.assigned_staff_id is null', params: [] });
+  else if (filter.assignedStaffId !== undefined) parts.push({ sql: 'f.assigned_staff_id = ?', params: [filter.assignedStaffId] });
+  if (filter.locationId !== undefined) parts.push({ sql: 'f.location_id = ?', params: [filter.locationId] });
+  if (filter.channel) parts.push({ sql: '? = any(f.channels)', params: [filter.channel] });
+  if (filter.unread !== undefined) parts.push({ sql: 'f.unread = ?', params: [filter.unread] });
+  const facets = allOf(parts);
+  const [{ total }] = await em.execute(`select coalesce(sum(f.conversations), 0)::int as total from conversation_facets f where ${facets.sql}`, facets.params);
+  return total;
+}
+
 /** Runs the reads of a search with a statement timeout, so a broad search is cut off instead of holding a connection. */
 async function withSearchTimeout<T>(em: EntityManager, searching: boolean, read: (em: EntityManager) => Promise<T>): Promise<T> {
   if (!searching) return read(em);
@@ -146,7 +167,7 @@ export async function listConversations(
     const search = filter.q ? ((await searchCandidates(reader, businessId, filter.q)) ?? conversationMatches(businessId, filter.q)) : null;
     const where = conversationConditions(businessId, filter, search);
     const paged = position.after ? allOf([where, afterKeyset(key, 'c.id', descending, position.after)]) : where;
-    const [rows, [{ total }]] = await Promise.all([
+    const [rows, total] = await Promise.all([
       reader.execute(
         `select c.*, ${key}::text as sort_key,
            cl.first_name as client_first_name, cl.last_name as client_last_name, cl.phone as client_phone, cl.email as client_email,
@@ -157,7 +178,7 @@ export async function listConversations(
          order by ${key} ${direction}, c.id ${direction}`,
         [...paged.params, position.pageSize + 1, offset],
       ),
-      reader.execute(`select count(*)::int as total from (select 1 from conversations c where ${where.sql} limit ${COUNT_LIMIT}) matching`, where.params),
+      countMatching(reader, businessId, filter, where),
     ]);
     const hasMore = rows.length > position.pageSize;
     const pageRows = rows.slice(0, position.pageSize);
@@ -213,45 +234,56 @@ export interface FilterCounts {
  * archived), as an inbox shows them beside its open list.
  */
 export async function conversationFilterCounts(em: EntityManager, businessId: number, statuses: ConversationStatus[], staffId: number | null): Promise<FilterCounts> {
-  const scope = 'c.business_id = ? and c.status = any(?::text[])';
-  const scopeParams = [businessId, pgArray(statuses)];
-  const [statusRows, facetRows, channelRows, assigneeNames, locationNames] = await Promise.all([
-    em.execute('select c.status, count(*)::int as count from conversations c where c.business_id = ? group by c.status', [businessId]),
+  // conversation_facets holds the counts per status, assignee, location, channel set and unread
+  // state, kept by triggers on conversations: a business has a few hundred such rows, not a
+  // scan of all its conversations.
+  const [rows, staffRows, locationRows] = await Promise.all([
     em.execute(
-      `select c.assigned_staff_id, c.location_id, grouping(c.assigned_staff_id) as by_location,
-         count(*)::int as count, count(*) filter (where c.unread_count > 0)::int as unread, coalesce(sum(c.unread_count), 0)::int as unread_messages
-       from conversations c where ${scope}
-       group by grouping sets ((c.assigned_staff_id), (c.location_id))`,
-      scopeParams,
+      `select status, assigned_staff_id, location_id, channels, unread, conversations, unread_messages
+       from conversation_facets where business_id = ? and conversations > 0`,
+      [businessId],
     ),
-    em.execute(`select ch as channel, count(*)::int as count from conversations c, unnest(c.channels) ch where ${scope} group by ch order by ch`, scopeParams),
     em.execute('select id, first_name, last_name from staff where business_id = ?', [businessId]),
     em.execute('select id, name from locations where business_id = ?', [businessId]),
   ]);
-  const staffNames = new Map(assigneeNames.map((s: Record<string, unknown>) => [Number(s.id), s]));
-  const locations = new Map(locationNames.map((l: Record<string, unknown>) => [Number(l.id), l.name as string]));
-  const byAssignee = facetRows.filter((r: Record<string, unknown>) => r.by_location === 0);
-  const byLocation = facetRows.filter((r: Record<string, unknown>) => r.by_location === 1);
-  const statusCount = new Map(statusRows.map((r: Record<string, unknown>) => [r.status, r.count as number]));
-  const assigned = byAssignee.filter((r: Record<string, unknown>) => r.assigned_staff_id !== null);
+  const facets = rows.map((r: Record<string, unknown>) => ({
+    status: r.status as ConversationStatus,
+    staffId: r.assigned_staff_id === null ? null : Number(r.assigned_staff_id),
+    locationId: r.location_id === null ? null : Number(r.location_id),
+    channels: r.channels as Channel[],
+    unread: r.unread as boolean,
+    conversations: r.conversations as number,
+    unreadMessages: r.unread_messages as number,
+  }));
+  const inScope = facets.filter((f) => statuses.includes(f.status));
+  const countBy = <K>(key: (f: (typeof facets)[number]) => K | K[]): Map<K, number> => {
+    const counts = new Map<K, number>();
+    for (const f of inScope) for (const k of ([] as K[]).concat(key(f))) counts.set(k, (counts.get(k) ?? 0) + f.conversations);
+    return counts;
+  };
+  const byStatus = new Map<ConversationStatus, number>();
+  for (const f of facets) byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + f.conversations);
+  const byStaff = countBy((f) => f.staffId);
+  const byLocation = countBy((f) => f.locationId);
+  const byChannel = countBy((f) => f.channels);
+  const staffNames = new Map(staffRows.map((r: Record<string, unknown>) => [Number(r.id), r]));
+  const locationNames = new Map(locationRows.map((r: Record<string, unknown>) => [Number(r.id), r.name as string]));
   return {
-    statuses: (['ACTIVE', 'PENDING', 'SNOOZED', 'RESOLVED', 'ARCHIVED'] as const).map((status) => ({ status, count: statusCount.get(status) ?? 0 })),
-    assignees: assigned
-      .map((r: Record<string, unknown>) => {
-        const staff = staffNames.get(Number(r.assigned_staff_id));
-        return { staffId: Number(r.assigned_staff_id), firstName: (staff?.first_name as string) ?? '', lastName: (staff?.last_name as string) ?? '', count: r.count as number };
-      })
+    statuses: CONVERSATION_STATUSES.map((status) => ({ status, count: byStatus.get(status) ?? 0 })),
+    assignees: [...byStaff]
+      .filter((entry): entry is [number, number] => entry[0] !== null)
+      .map(([id, count]) => ({ staffId: id, firstName: (staffNames.get(id)?.first_name as string) ?? '', lastName: (staffNames.get(id)?.last_name as string) ?? '', count }))
       .sort((a, b) => b.count - a.count || a.staffId - b.staffId),
-    unassigned: (byAssignee.find((r: Record<string, unknown>) => r.assigned_staff_id === null)?.count as number) ?? 0,
-    mine: staffId === null ? null : ((assigned.find((r: Record<string, unknown>) => Number(r.assigned_staff_id) === staffId)?.count as number) ?? 0),
-    channels: channelRows.map((r: Record<string, unknown>) => ({ channel: r.channel as Channel, count: r.count as number })),
-    locations: byLocation
-      .filter((r: Record<string, unknown>) => r.location_id !== null)
-      .map((r: Record<string, unknown>) => ({ locationId: Number(r.location_id), name: locations.get(Number(r.location_id)) ?? '', count: r.count as number }))
+    unassigned: byStaff.get(null) ?? 0,
+    mine: staffId === null ? null : (byStaff.get(staffId) ?? 0),
+    channels: [...byChannel].map(([channel, count]) => ({ channel, count })).sort((a, b) => a.channel.localeCompare(b.channel)),
+    locations: [...byLocation]
+      .filter((entry): entry is [number, number] => entry[0] !== null)
+      .map(([id, count]) => ({ locationId: id, name: locationNames.get(id) ?? '', count }))
       .sort((a, b) => a.locationId - b.locationId),
     unread: {
-      conversations: byAssignee.reduce((sum: number, r: Record<string, unknown>) => sum + (r.unread as number), 0),
-      messages: byAssignee.reduce((sum: number, r: Record<string, unknown>) => sum + (r.unread_messages as number), 0),
+      conversations: inScope.filter((f) => f.unread).reduce((sum, f) => sum + f.conversations, 0),
+      messages: inScope.reduce((sum, f) => sum + f.unreadMessages, 0),
     },
   };
 }
