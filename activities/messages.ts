@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { Client, Message } from '../db/entities';
 import { applyDeliveryEvents } from '../db/delivery';
 import type { SendMessageState } from '../workflows/definitions';
@@ -12,10 +13,23 @@ export interface PrepareSendResult {
   sendAt?: number;
 }
 
+/**
+ * A scheduled message whose send_at has come is due: PENDING again, past the point where it can
+ * be canceled. One conditional statement, so a cancel and this cannot both win.
+ */
+async function markDue(em: EntityManager, messageId: number): Promise<void> {
+  await em.execute(
+    `update messages set status = 'PENDING', updated_at = now()
+     where id = ? and status = 'SCHEDULED' and (send_at is null or send_at <= now())`,
+    [messageId],
+  );
+}
+
 export function createMessageActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
   return {
     async prepareSend({ messageId }: { messageId: number }): Promise<PrepareSendResult> {
-      const em = orm.em.fork();
+      const em = orm.em.fork() as EntityManager;
+      await markDue(em, messageId);
       const message = await em.findOneOrFail(Message, { id: messageId });
       // Compliance replies (the answer to STOP) go out to numbers that just opted out, as carriers require.
       if ((message.status === 'PENDING' || message.status === 'SCHEDULED') && message.category !== 'compliance') {

@@ -169,3 +169,17 @@ export async function sendingNumber(em: EntityManager, businessId: number, locat
   if (locationId) return em.findOne(Location, { id: locationId, businessId, phoneNumber: { $ne: null } });
   return em.findOne(Location, { businessId, phoneNumber: { $ne: null } }, { orderBy: { id: 'asc' } });
 }
+
+/**
+ * Cancels a message that still waits for its send_at. One conditional statement: a message that
+ * has become due (see the send's preparation) or is past the provider cannot be canceled, and
+ * exactly one of the two wins. Returns whether this call canceled it.
+ */
+export async function cancelScheduledMessage(em: EntityManager, messageId: number): Promise<boolean> {
+  const canceled = await em.execute(
+    `update messages set status = 'CANCELED', error_code = 'CANCELED', error_message = 'canceled before its send_at', updated_at = now()
+     where id = ? and status = 'SCHEDULED' and provider_message_id is null returning id`,
+    [messageId],
+  );
+  return canceled.length > 0;
+}

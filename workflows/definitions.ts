@@ -37,6 +37,8 @@ export interface DeliveryNotice {
 
 export const deliveryStatusSignal = defineSignal<[DeliveryNotice]>('deliveryStatus');
 export const sendStatusQuery = defineQuery<SendMessageState>('status');
+/** The message was canceled while it waited for send_at: stop waiting. */
+export const sendCanceledSignal = defineSignal('canceled');
 
 export const sendMessageWorkflowId = (messageId: number): string => `message-${messageId}`;
 

@@ -5,13 +5,13 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  sleep,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { isFinal } from '../db/message-status';
 import {
   deliveryStatusSignal,
+  sendCanceledSignal,
   sendStatusQuery,
   type SendMessageInput,
   type SendMessageResult,
@@ -45,6 +45,10 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
     unappliedNotices += 1;
   });
   setHandler(sendStatusQuery, () => state);
+  let canceled = false;
+  setHandler(sendCanceledSignal, () => {
+    canceled = true;
+  });
 
   let prepared = await db.prepareSend({ messageId });
   Object.assign(state, prepared.state);
@@ -54,7 +58,7 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
   // call: the client may have opted out, or the message been canceled or moved, meanwhile.
   while (prepared.sendAt !== undefined && prepared.sendAt > Date.now()) {
     state.waitingFor = 'send_at';
-    await sleep(prepared.sendAt - Date.now());
+    await condition(() => canceled, prepared.sendAt - Date.now());
     prepared = await db.prepareSend({ messageId });
     Object.assign(state, prepared.state);
     if (!prepared.sendable) {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Conversation, Message, Staff } from '../../db/entities';
 import type { ProcessedMessage } from '../../db/inbound';
 import { normalizePhone } from '../../db/phone';
 import { HIGHLIGHT, searchConversationMessages } from '../../db/queries/conversations';
-import { findRequestMessages } from '../../db/sends';
+import { cancelScheduledMessage, findRequestMessages } from '../../db/sends';
+import { sendCanceledSignal, sendMessageWorkflowId } from '../../workflows/definitions';
 import { accessibleBusiness, canSee, scopedBusinessId } from '../auth';
 import type { AppDeps } from '../deps';
 import { Conflict, NotFound } from '../errors';
@@ -124,6 +126,39 @@ export function messageRoutes({ orm, temporal, config }: AppDeps) {
           reply_message_id: replyMessageId,
           message: messageJson(await em.findOneOrFail(Message, { id: stored.messageId })),
         };
+      },
+    }),
+    route({
+      method: 'post', path: '/messages/{message_id}/cancel', tag: 'messages', summary: 'Cancel a scheduled message', access: 'authenticated',
+      description:
+        'Cancels a message waiting for its `send_at` (status SCHEDULED): it becomes CANCELED with error_code CANCELED and its ' +
+        '`sendMessage` workflow ends without a provider call. Once `send_at` has come the message is due and can no longer be ' +
+        'canceled (409), nor can one already sent or ended; canceling a CANCELED message again is a 200 no-op.',
+      params: z.object({ message_id: textId }),
+      responses: {
+        200: { description: 'Canceled (or canceled before)', schema: z.object({ message: messageSchema, canceled: z.boolean() }) },
+        409: { description: 'Not waiting for send_at any more', schema: httpErrorSchema },
+        ...errorResponses,
+      },
+      handler: async (ctx, { params, principal }) => {
+        const em = orm.em.fork() as EntityManager;
+        const found = await em.findOne(Message, { id: params.message_id });
+        if (!found || !canSee(principal!, found.businessId)) throw new NotFound(`message ${params.message_id} not found`);
+        const canceled = await cancelScheduledMessage(em, found.id);
+        const message = await em.findOneOrFail(Message, { id: found.id }, { refresh: true });
+        if (!canceled && !(message.status === 'CANCELED' && message.errorCode === 'CANCELED')) {
+          throw new Conflict(`message ${message.id} is ${message.status} and can no longer be canceled`);
+        }
+        if (canceled) {
+          await temporal.workflow
+            .getHandle(sendMessageWorkflowId(message.id))
+            .signal(sendCanceledSignal)
+            .catch((error: unknown) => {
+              // No waiting workflow (it never started, or ended): the stored status is what counts.
+              if (!(error instanceof WorkflowNotFoundError)) throw error;
+            });
+        }
+        ctx.body = { message: messageJson(message), canceled };
       },
     }),
     route({

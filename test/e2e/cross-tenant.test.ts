@@ -535,13 +535,19 @@ describe('after the sweep', () => {
   });
 });
 
+/**
+ * Routes whose answer to B's own fixture depends on the row's state, not on tenancy: B's message
+ * was delivered, so canceling it is a 409 — past every tenancy check. Its success is tested in sms-send.
+ */
+const STATE_REFUSALS: Record<string, number[]> = { 'POST /messages/{message_id}/cancel': [409] };
+
 describe("the same requests with B's own ids (the control: they are valid and allowed)", () => {
   test.each(TEMPLATES.filter((t) => t.spec.access === 'authenticated').map((t) => [titleOf(t), t] as const))('%s succeeds for B', async (_title, template) => {
     const request = fill(template, () => B.ids);
 
     const response = await send(template, request, { key: B.apiKey });
 
-    expect({ status: response.status, body: response.body }).toMatchObject({ status: oneOf(200, 201, 202, 204) });
+    expect({ status: response.status, body: response.body }).toMatchObject({ status: oneOf(200, 201, 202, 204, ...(STATE_REFUSALS[label(template.spec)] ?? [])) });
     expect(leaksOfA(response, request)).toEqual([]);
   });
 

@@ -299,3 +299,35 @@ describe('POST /sms/record', () => {
     expect(notOurs.body.detail[0].loc).toEqual(['body', 'from']);
   });
 });
+
+describe('POST /messages/{message_id}/cancel', () => {
+  test('a message waiting for send_at is canceled, its workflow ends without a provider call, and a repeat is a no-op', async () => {
+    const to = uniquePhone();
+    const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+    const accepted = await send({ to, body: 'See you next week', request_id: 'cancel-1', send_at: sendAt });
+    const { message_id: id, workflow_id: workflowId } = accepted.body.messages[0];
+    expect(accepted.body.messages[0].status).toBe('SCHEDULED');
+    await eventually(() => stack.env.client.workflow.getHandle(workflowId).query('status'), (s: any) => s.waitingFor === 'send_at');
+
+    const canceled = await api(stack.baseUrl, 'POST', `/messages/${id}/cancel`);
+    expect(canceled.status).toBe(200);
+    expect(canceled.body).toMatchObject({ canceled: true, message: { status: 'CANCELED', error_code: 'CANCELED' } });
+    expect(await stack.env.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'CANCELED' });
+    expect(providerSendsTo(to)).toEqual([]);
+
+    const again = await api(stack.baseUrl, 'POST', `/messages/${id}/cancel`);
+    expect(again.body).toMatchObject({ canceled: false, message: { status: 'CANCELED' } });
+  });
+
+  test('a message already sent cannot be canceled (409), and another business\'s message is a 404', async () => {
+    await send({ to: uniquePhone(), body: 'Now', request_id: 'cancel-2' });
+    const sent = await finalMessage('cancel-2', (m) => m.status === 'DELIVERED');
+    const refused = await api(stack.baseUrl, 'POST', `/messages/${sent.message_id}/cancel`);
+    expect(refused.status).toBe(409);
+    expect((await byRequest('cancel-2')).body.messages[0].status).toBe('DELIVERED');
+
+    const other = await createTenant(stack.orm.em.fork() as EntityManager);
+    const key = await api(stack.baseUrl, 'POST', `/businesses/${other.business.id}/api-keys`, { body: { name: 'cancel' } });
+    expect((await api(stack.baseUrl, 'POST', `/messages/${sent.message_id}/cancel`, { key: key.body.api_key })).status).toBe(404);
+  });
+});

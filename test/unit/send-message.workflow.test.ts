@@ -8,7 +8,7 @@ import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@t
 import type { createActivities } from '../../activities';
 import type { MessageStatus } from '../../db/message-status';
 import { workflowsPath } from '../../scripts/create-worker';
-import { deliveryStatusSignal, sendStatusQuery, type SendMessageState } from '../../workflows/definitions';
+import { deliveryStatusSignal, sendCanceledSignal, sendStatusQuery, type SendMessageState } from '../../workflows/definitions';
 import { sendMessage } from '../../workflows/send-message';
 import { quietTemporalRuntime } from '../support/stack';
 
@@ -180,6 +180,32 @@ describe('sendMessage workflow', () => {
 
     expect(result).toMatchObject({ status: 'CANCELED', errorCode: 'OPTED_OUT' });
     expect(calls).toEqual(['prepareSend', 'prepareSend']);
+  });
+
+  test('a cancel while it waits for send_at ends the workflow at once, without a provider call', async () => {
+    let sendAt: number | undefined;
+    let canceled = false;
+    const { activities, calls } = stubActivities({
+      prepareSend: async () =>
+        canceled
+          ? { ...state('CANCELED', { errorCode: 'CANCELED' }), sendable: false }
+          : { ...state('SCHEDULED'), sendable: true, sendAt: (sendAt ??= (await env.currentTimeMs()) + 30 * DAY_MS) },
+    });
+
+    const { result, history } = await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(sendMessage, { taskQueue, workflowId: 'wf-scheduled-cancel', args: [{ messageId: 7 }] });
+      await env.sleep('1h');
+      canceled = true;
+      await handle.signal(sendCanceledSignal);
+      return { result: await handle.result(), history: await handle.fetchHistory() };
+    });
+
+    expect(result).toMatchObject({ status: 'CANCELED' });
+    expect(calls).toEqual(['prepareSend', 'prepareSend']);
+    // Woken by the signal, not by its send_at timer.
+    const events = history.events ?? [];
+    expect(events.some((e) => e.timerStartedEventAttributes)).toBe(true);
+    expect(events.some((e) => e.timerFiredEventAttributes)).toBe(false);
   });
 
   test('a message that is not sendable (opted out, canceled) ends without a provider call', async () => {
