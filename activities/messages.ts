@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Client, Message } from '../db/entities';
+import { Business, Client, Message, type HoldReason } from '../db/entities';
+import { quietHoursEnd } from '../db/quiet-hours';
 import { applyDeliveryEvents } from '../db/delivery';
 import type { SendMessageState } from '../workflows/definitions';
 import type { ActivityDeps } from './index';
@@ -9,8 +10,29 @@ export interface PrepareSendResult {
   state: SendMessageState;
   /** False when there is nothing to send: canceled, opted out, or already past the provider. */
   sendable: boolean;
-  /** Epoch ms of a future send_at. */
+  /** Epoch ms to wait until: a future send_at, or the end of a hold. */
   sendAt?: number;
+  /** Why a due message waits till sendAt. */
+  holdReason?: HoldReason;
+}
+
+/**
+ * When the business's quiet hours hold this message, until when: standard SMS only, in the time
+ * zone of the conversation's location, else the client's, else the business's.
+ */
+async function quietHoursHold(em: EntityManager, message: Message, at: Date): Promise<Date | null> {
+  if (message.channel !== 'sms' || message.category !== 'standard') return null;
+  const business = await em.findOneOrFail(Business, { id: message.businessId });
+  const quiet = business.inboxSettings().quiet_hours;
+  if (!quiet) return null;
+  const [row] = await em.execute(
+    `select coalesce(cl.timezone, ll.timezone) as timezone from messages m
+     left join conversations c on c.id = m.conversation_id left join locations cl on cl.id = c.location_id
+     left join clients k on k.id = m.client_id left join locations ll on ll.id = k.location_id
+     where m.id = ?`,
+    [message.id],
+  );
+  return quietHoursEnd(at, (row?.timezone as string | null) ?? business.timezone, quiet);
 }
 
 /**
@@ -40,7 +62,16 @@ export function createMessageActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
         }
       }
       const sendable = (message.status === 'PENDING' || message.status === 'SCHEDULED') && !message.providerMessageId;
-      return { state: messageState(message), sendable, sendAt: message.sendAt?.getTime() };
+      const now = new Date();
+      if (!sendable || (message.sendAt && message.sendAt > now)) return { state: messageState(message), sendable, sendAt: message.sendAt?.getTime() };
+      const heldUntil = await quietHoursHold(em, message, now);
+      if (heldUntil || message.holdReason) {
+        message.hold(heldUntil ? 'quiet_hours' : null, heldUntil);
+        await em.flush();
+      }
+      return heldUntil
+        ? { state: messageState(message), sendable, sendAt: heldUntil.getTime(), holdReason: 'quiet_hours' }
+        : { state: messageState(message), sendable };
     },
 
     async markFailed({ messageId, errorCode, errorMessage }: { messageId: number; errorCode: string; errorMessage: string }) {

@@ -54,10 +54,11 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
   Object.assign(state, prepared.state);
   if (!prepared.sendable) return state;
 
-  // After a send_at timer, consent and the schedule are read again right before the provider
-  // call: the client may have opted out, or the message been canceled or moved, meanwhile.
+  // After a send_at timer or a hold (quiet hours), consent, the schedule and the holds are read
+  // again right before the provider call: the client may have opted out, or the message been
+  // canceled or moved, meanwhile.
   while (prepared.sendAt !== undefined && prepared.sendAt > Date.now()) {
-    state.waitingFor = 'send_at';
+    state.waitingFor = prepared.holdReason ?? 'send_at';
     await condition(() => canceled, prepared.sendAt - Date.now());
     prepared = await db.prepareSend({ messageId });
     Object.assign(state, prepared.state);

@@ -1,15 +1,28 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { isClockTime } from '../../db/quiet-hours';
 import { accessibleBusiness } from '../auth';
 import type { AppDeps } from '../deps';
 import { route } from '../route';
 import { errorResponses, textId } from '../schemas/common';
+
+const clockTime = z.string().refine(isClockTime, 'must be a 24-hour time, HH:MM');
 
 const settingsSchema = z
   .object({
     auto_resolve_after_hours: z.number().int().min(1).max(24 * 365).nullable().meta({
       description: 'Hours without a message after which an ACTIVE or PENDING conversation is resolved by itself; null turns it off. Default 168 (7 days).',
     }),
+    quiet_hours: z
+      .object({ start: clockTime, end: clockTime })
+      .strict()
+      .nullable()
+      .meta({
+        description:
+          'Local hours in which SMS wait (e.g. {"start": "21:00", "end": "08:00"}), in the time zone of the conversation\'s ' +
+          'location, else the business\'s. A waiting message goes out when they end; transactional sends and STOP/HELP ' +
+          'answers are not held. Default null: none.',
+      }),
   })
   .meta({ id: 'BusinessSettings' });
 
@@ -29,7 +42,7 @@ export function businessSettingsRoutes({ orm }: AppDeps) {
       method: 'patch', path: '/businesses/{business_id}/settings', tag: 'businesses', summary: 'Change the business\'s inbox settings', access: 'authenticated',
       description:
         'Changes the fields given. Each conversation takes up a new auto-resolve period at its next status change, or ' +
-        'when the period it is waiting out runs out.',
+        'when the period it is waiting out runs out; quiet hours apply to messages from their next check on.',
       params: z.object({ business_id: textId }),
       body: settingsSchema.partial().strict(),
       responses,

@@ -47,6 +47,7 @@ export const smsSendBody = z
     request_id: requestId.optional(),
     send_at: timestamp.optional(),
     media_urls: z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(10).optional(),
+    transactional: z.boolean().optional().meta({ description: 'Sent even in the business\'s quiet hours (reminders, confirmations); default false' }),
   })
   .superRefine((b, ctx) => {
     const given = [b.client_id, b.to, b.recipients].filter((v) => v !== undefined).length;
@@ -165,6 +166,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
                 body: body.body,
                 mediaUrls: body.media_urls ?? [],
                 sendAt: body.send_at,
+                category: body.transactional ? 'transactional' : 'standard',
               },
               [...unique.values()].map((client) => ({ client, conversation: conversations.byClient.get(client.id)!, to: client.phone!, optedOut: client.smsOptOut })),
             );

@@ -29,6 +29,10 @@ export const messageSchema = z
     is_read: z.boolean(),
     staff_id: z.number().int().nullable(),
     send_at: iso.nullable(),
+    hold: z
+      .object({ reason: z.enum(['quiet_hours']), until: iso.nullable() })
+      .nullable()
+      .meta({ description: 'Why a due message is still waiting, and until when' }),
     created_at: iso,
     sent_at: iso.nullable(),
     delivered_at: iso.nullable(),
@@ -65,6 +69,7 @@ export function messageJson(m: Message): MessageJson {
     is_read: m.isRead,
     staff_id: m.staffId ?? null,
     send_at: isoOrNull(m.sendAt),
+    hold: m.holdReason ? { reason: m.holdReason, until: isoOrNull(m.holdUntil) } : null,
     created_at: m.createdAt.toISOString(),
     sent_at: isoOrNull(m.sentAt),
     delivered_at: isoOrNull(m.deliveredAt),

@@ -1,12 +1,15 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { bigintId, timestamps } from './columns';
 import { DEFAULT_AUTO_RESOLVE_HOURS } from '../conversation-status';
+import { isClockTime, type QuietHours } from '../quiet-hours';
 import type { OnboardingRecord } from '../onboarding-record';
 
 /** Settings a business may change; kept in `settings` (jsonb) under these names. */
 export interface BusinessSettings {
   /** Hours without a message after which an ACTIVE or PENDING conversation is resolved; null turns it off. */
   auto_resolve_after_hours: number | null;
+  /** Local hours (the location's time zone, else the business's) in which standard SMS wait; null: none. */
+  quiet_hours: QuietHours | null;
 }
 
 export type BusinessStatus = 'ONBOARDING' | 'ACTIVE' | 'FAILED';
@@ -31,7 +34,11 @@ export class Business {
 
   inboxSettings(): BusinessSettings {
     const hours = this.settings.auto_resolve_after_hours;
-    return { auto_resolve_after_hours: hours === null ? null : typeof hours === 'number' ? hours : DEFAULT_AUTO_RESOLVE_HOURS };
+    const quiet = this.settings.quiet_hours as QuietHours | null | undefined;
+    return {
+      auto_resolve_after_hours: hours === null ? null : typeof hours === 'number' ? hours : DEFAULT_AUTO_RESOLVE_HOURS,
+      quiet_hours: quiet && isClockTime(quiet.start) && isClockTime(quiet.end) ? { start: quiet.start, end: quiet.end } : null,
+    };
   }
 
   changeInboxSettings(change: Partial<BusinessSettings>): void {

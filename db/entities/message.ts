@@ -12,6 +12,9 @@ export interface DeliveryUpdate {
 /** Compliance replies (STOP and HELP answers) ignore opt-outs and quiet hours; transactional messages ignore quiet hours. */
 export type MessageCategory = 'standard' | 'transactional' | 'compliance';
 
+/** Why a due message waits. */
+export type HoldReason = 'quiet_hours';
+
 export class Message {
   [OptionalProps]?: 'status' | 'mediaUrls' | 'attempts' | 'isRead' | 'category' | 'createdAt' | 'updatedAt';
   id!: number;
@@ -35,6 +38,8 @@ export class Message {
   attempts: number = 0;
   isRead: boolean = false;
   category: MessageCategory = 'standard';
+  holdReason?: HoldReason | null;
+  holdUntil?: Date | null;
   staffId?: number | null;
   sendAt?: Date | null;
   createdAt: Date = new Date();
@@ -46,9 +51,16 @@ export class Message {
     return isFinal(this.status);
   }
 
+  /** Keeps a due message waiting, saying why and until when; null releases it. */
+  hold(reason: HoldReason | null, until: Date | null): void {
+    this.holdReason = reason;
+    this.holdUntil = reason ? until : null;
+  }
+
   /** The provider took the message: remember its id before anything else can go wrong. */
   markAccepted(providerMessageId: string, at: Date): void {
     this.providerMessageId = providerMessageId;
+    this.hold(null, null);
     this.attempts += 1;
     this.applyDelivery({ status: 'QUEUED', at });
   }
@@ -110,6 +122,8 @@ export const MessageSchema = new EntitySchema<Message>({
     attempts: { type: 'integer' },
     isRead: { type: 'boolean' },
     category: { type: 'text' },
+    holdReason: { type: 'text', nullable: true },
+    holdUntil: { type: 'Date', columnType: 'timestamptz', nullable: true },
     staffId: bigintColumn({ nullable: true }),
     sendAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     sentAt: { type: 'Date', columnType: 'timestamptz', nullable: true },

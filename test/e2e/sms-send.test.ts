@@ -331,3 +331,36 @@ describe('POST /messages/{message_id}/cancel', () => {
     expect((await api(stack.baseUrl, 'POST', `/messages/${sent.message_id}/cancel`, { key: key.body.api_key })).status).toBe(404);
   });
 });
+
+describe('quiet hours', () => {
+  const clock = (minutes: number) => {
+    const m = ((minutes % 1440) + 1440) % 1440;
+    return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  };
+
+  test('hold a standard SMS until they end, showing why, while a transactional one goes out', async () => {
+    const quietTenant = await createTenant(stack.orm.em.fork() as EntityManager);
+    const local = new Intl.DateTimeFormat('en-US', { timeZone: quietTenant.location.timezone, hourCycle: 'h23', hour: 'numeric', minute: 'numeric' }).formatToParts(new Date());
+    const nowMinutes = Number(local.find((p) => p.type === 'hour')!.value) * 60 + Number(local.find((p) => p.type === 'minute')!.value);
+    const settings = await api(stack.baseUrl, 'PATCH', `/businesses/${quietTenant.business.id}/settings`, {
+      body: { quiet_hours: { start: clock(nowMinutes - 60), end: clock(nowMinutes + 60) } },
+    });
+    expect(settings.status).toBe(200);
+    const sendFor = (body: Record<string, unknown>) => api(stack.baseUrl, 'POST', '/sms/send', { body: { business_id: quietTenant.business.id, ...body } });
+
+    const held = await sendFor({ to: uniquePhone(), body: 'Our spring offers', request_id: `quiet-${quietTenant.business.id}` });
+    const handle = stack.env.client.workflow.getHandle(held.body.messages[0].workflow_id);
+    await eventually(() => handle.query('status'), (s: any) => s.waitingFor === 'quiet_hours');
+    const [message] = (await byRequest(`quiet-${quietTenant.business.id}`)).body.messages;
+    expect(message).toMatchObject({ status: 'PENDING', hold: { reason: 'quiet_hours' } });
+    const until = Date.parse(message.hold.until);
+    expect(until).toBeGreaterThan(Date.now() + 58 * 60_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 61 * 60_000);
+    expect(providerSendsTo(message.to)).toEqual([]);
+
+    const urgent = await sendFor({ to: uniquePhone(), body: 'Your appointment moved to 3pm', transactional: true, request_id: `quiet-tx-${quietTenant.business.id}` });
+    expect(urgent.status).toBe(202);
+    const sent = await eventually(async () => (await byRequest(`quiet-tx-${quietTenant.business.id}`)).body.messages[0], (m) => m.status === 'DELIVERED');
+    expect(sent.hold).toBeNull();
+  });
+});

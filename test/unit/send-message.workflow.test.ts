@@ -208,6 +208,30 @@ describe('sendMessage workflow', () => {
     expect(events.some((e) => e.timerFiredEventAttributes)).toBe(false);
   });
 
+  test('a due message held by quiet hours waits till they end, saying so, then goes out', async () => {
+    let heldUntil: number | undefined;
+    const { activities, calls } = stubActivities({
+      prepareSend: async () => {
+        const now = await env.currentTimeMs();
+        heldUntil ??= now + 10 * 60 * 60 * 1000;
+        return now < heldUntil ? { ...state('PENDING'), sendable: true, sendAt: heldUntil, holdReason: 'quiet_hours' as const } : { ...state('PENDING'), sendable: true };
+      },
+    });
+
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(sendMessage, { taskQueue, workflowId: 'wf-quiet-hours', args: [{ messageId: 7 }] });
+      await env.sleep('1h');
+      expect(await handle.query(sendStatusQuery)).toMatchObject({ waitingFor: 'quiet_hours' });
+      expect(calls).not.toContain('sendSms');
+      await env.sleep('10h');
+      await deliver(handle, 'SENT');
+      await deliver(handle, 'DELIVERED');
+      await handle.result();
+    });
+
+    expect(calls).toEqual(['prepareSend', 'prepareSend', 'sendSms', 'applyDeliveryEvents', 'applyDeliveryEvents']);
+  });
+
   test('a message that is not sendable (opted out, canceled) ends without a provider call', async () => {
     const { activities, calls } = stubActivities({
       prepareSend: async () => ({ ...state('CANCELED', { errorCode: 'OPTED_OUT' }), sendable: false }),
