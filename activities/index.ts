@@ -6,6 +6,7 @@ import { createInboundActivities } from './inbound';
 import { createMessageActivities } from './messages';
 import { createOnboardingActivities } from './onboarding';
 import { createPhoneNumberActivities } from './phone-numbers';
+import { createRetryActivities } from './retries';
 import { createSendGridActivities } from './sendgrid';
 import { createTwilioActivities } from './twilio';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMessageActivities(deps),
     ...createConversationActivities(deps),
     ...createInboundActivities(deps),
+    ...createRetryActivities(deps),
     ...createTwilioActivities(deps),
     ...createOnboardingActivities(deps),
     ...createPhoneNumberActivities(deps),

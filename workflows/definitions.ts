@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { ConversationSnapshot } from '../db/conversations';
 import type { ProcessedMessage, StoredMessage } from '../db/inbound';
+import type { RetryFilter } from '../db/retries';
 import type { Actor, ConversationStatus } from '../db/conversation-status';
 import type { Direction, MessageStatus } from '../db/message-status';
 import type { OnboardingRecord } from '../db/onboarding-record';
@@ -15,7 +16,19 @@ export const SEARCH_ATTRIBUTES = {
 
 export interface SendMessageInput {
   messageId: number;
+  /** A workflow to tell, by the attemptSettled signal, whether the provider took this attempt (a retry's parent). */
+  reportTo?: string;
 }
+
+/** What became of one provider attempt: taken by the provider, or not (failed, canceled, opted out). */
+export interface AttemptSettled {
+  messageId: number;
+  accepted: boolean;
+  status: MessageStatus;
+  errorCode?: string;
+}
+
+export const attemptSettledSignal = defineSignal<[AttemptSettled]>('attemptSettled');
 
 export interface SendMessageState {
   messageId: number;
@@ -156,3 +169,36 @@ export interface ProcessMessageResult {
 
 export const processMessageWorkflowId = (message: Pick<ProcessedMessage, 'direction' | 'channel' | 'providerMessageId'>): string =>
   message.direction === 'inbound' ? `inbound-${message.providerMessageId}` : `outbound-${message.channel}-${message.providerMessageId}`;
+
+export interface RetryFailedInput {
+  filter: RetryFilter;
+  /** How many messages at most. */
+  limit: number;
+  /** The messages the request matched, for progress. */
+  matched: number;
+  /** Carried over continue-as-new. */
+  progress?: RetryProgress;
+  afterId?: number;
+  waiting?: number[];
+}
+
+export interface RetryProgress {
+  matched: number;
+  /** New provider attempts started. */
+  retried: number;
+  /** Attempts the provider took. */
+  succeeded: number;
+  /** Attempts that failed again, or could not go out (opted out, canceled). */
+  failed: number;
+  done: boolean;
+}
+
+export const retryProgressQuery = defineQuery<RetryProgress>('progress');
+
+export const retryWorkflowId = (businessId: number, key: string): string => `retry-${businessId}-${key}`;
+
+/** The business a retry workflow id belongs to, or null when it is not one. */
+export function businessOfRetryWorkflow(workflowId: string): number | null {
+  const match = /^retry-(\d{1,16})-[\w-]{1,64}$/.exec(workflowId);
+  return match ? Number(match[1]) : null;
+}

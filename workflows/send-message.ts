@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
+  getExternalWorkflowHandle,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -10,6 +11,7 @@ import {
 import type { createActivities } from '../activities';
 import { isFinal } from '../db/message-status';
 import {
+  attemptSettledSignal,
   deliveryStatusSignal,
   sendCanceledSignal,
   sendStatusQuery,
@@ -38,7 +40,7 @@ const provider = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry
  * workflow (the status webhook applies `queued`/`sent` itself), so between the send and the final
  * status the `status` query reports what the workflow last applied; the message row has the rest.
  */
-export async function sendMessage({ messageId }: SendMessageInput): Promise<SendMessageResult> {
+export async function sendMessage({ messageId, reportTo }: SendMessageInput): Promise<SendMessageResult> {
   const state: SendMessageState = { messageId, status: 'PENDING' };
   let unappliedNotices = 0;
   setHandler(deliveryStatusSignal, () => {
@@ -50,9 +52,20 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
     canceled = true;
   });
 
+  /** Tells the workflow that asked (a retry) what became of this attempt; one that has ended hears nothing. */
+  const settle = async (accepted: boolean): Promise<void> => {
+    if (!reportTo) return;
+    await getExternalWorkflowHandle(reportTo)
+      .signal(attemptSettledSignal, { messageId, accepted, status: state.status, errorCode: state.errorCode })
+      .catch(() => undefined);
+  };
+
   let prepared = await db.prepareSend({ messageId });
   Object.assign(state, prepared.state);
-  if (!prepared.sendable) return state;
+  if (!prepared.sendable) {
+    await settle(false);
+    return state;
+  }
 
   // After a send_at timer or a hold (quiet hours), consent, the schedule and the holds are read
   // again right before the provider call: the client may have opted out, or the message been
@@ -64,6 +77,7 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
     Object.assign(state, prepared.state);
     if (!prepared.sendable) {
       state.waitingFor = undefined;
+      await settle(false);
       return state;
     }
   }
@@ -78,8 +92,10 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
     if (!failure) throw error;
     Object.assign(state, (await db.markFailed({ messageId, ...failure })).state);
     state.waitingFor = undefined;
+    await settle(false);
     return state;
   }
+  await settle(true);
 
   const deadline = Date.now() + DELIVERY_DEADLINE_MS;
   state.waitingFor = 'delivery';

@@ -6,8 +6,18 @@ import { Conversation, Message, Staff } from '../../db/entities';
 import type { ProcessedMessage } from '../../db/inbound';
 import { normalizePhone } from '../../db/phone';
 import { HIGHLIGHT, searchConversationMessages } from '../../db/queries/conversations';
+import { matchRetryable, type RetryFilter } from '../../db/retries';
 import { cancelScheduledMessage, findRequestMessages } from '../../db/sends';
-import { sendCanceledSignal, sendMessageWorkflowId } from '../../workflows/definitions';
+import {
+  businessOfRetryWorkflow,
+  retryProgressQuery,
+  retryWorkflowId,
+  SEARCH_ATTRIBUTES,
+  sendCanceledSignal,
+  sendMessageWorkflowId,
+  type RetryFailedInput,
+  type RetryProgress,
+} from '../../workflows/definitions';
 import { accessibleBusiness, canSee, scopedBusinessId } from '../auth';
 import type { AppDeps } from '../deps';
 import { Conflict, NotFound } from '../errors';
@@ -79,8 +89,88 @@ const processResponse = z
   })
   .meta({ id: 'ProcessedMessage' });
 
+const retryBody = z
+  .object({
+    business_id: bodyId,
+    message_ids: z.array(bodyId).min(1).max(10_000).optional(),
+    channel: z.enum(['sms', 'email']).optional(),
+    failed_after: timestamp.optional(),
+    limit: z.number().int().min(1).max(10_000).default(1_000),
+  })
+  .strict();
+
+const retryProgressSchema = z
+  .object({
+    workflow_id: z.string(),
+    status: z.string().meta({ description: 'The workflow\'s: RUNNING, COMPLETED, …' }),
+    matched: z.number().int(),
+    retried: z.number().int().meta({ description: 'New provider attempts started' }),
+    succeeded: z.number().int().meta({ description: 'Attempts the provider took' }),
+    failed: z.number().int().meta({ description: 'Attempts that failed again or could not go out (opted out, canceled)' }),
+    done: z.boolean(),
+  })
+  .meta({ id: 'RetryProgress' });
+
 export function messageRoutes({ orm, temporal, config }: AppDeps) {
   return [
+    route({
+      method: 'post', path: '/messages/retry', tag: 'messages', summary: 'Retry Processing of Failed Messages', access: 'authenticated',
+      description:
+        'Starts workflow `retryFailedMessages` over the business\'s outbound SMS and email that ended FAILED or UNDELIVERED ' +
+        '(optionally only `message_ids`, one `channel`, or those that failed after `failed_after`), oldest first, at most ' +
+        '`limit` (default 1,000, at most 10,000). Each is a real new provider attempt of the same message: it goes back to ' +
+        'PENDING, its earlier attempt stays in its history as a `retry` event, `attempts` counts on. At most 10 attempts ' +
+        'wait for the provider at once. Follow it with `GET /messages/retry/{workflow_id}`.',
+      body: retryBody,
+      responses: {
+        202: { description: 'Started', schema: z.object({ workflow_id: z.string(), matched: z.number().int() }) },
+        ...errorResponses,
+      },
+      handler: async (ctx, { body, principal }) => {
+        const em = orm.em.fork() as EntityManager;
+        await accessibleBusiness(em, principal!, body.business_id);
+        if (body.message_ids) {
+          const known = new Set((await em.find(Message, { id: { $in: body.message_ids }, businessId: body.business_id }, { fields: ['id'] })).map((m) => m.id));
+          const unknown = body.message_ids.find((id) => !known.has(id));
+          if (unknown !== undefined) throw new NotFound(`message ${unknown} not found`);
+        }
+        const filter: RetryFilter = {
+          businessId: body.business_id,
+          messageIds: body.message_ids,
+          channel: body.channel,
+          failedAfter: body.failed_after?.toISOString(),
+        };
+        const { matched, upToId } = await matchRetryable(em, filter, body.limit);
+        const workflowId = retryWorkflowId(body.business_id, randomUUID());
+        await temporal.workflow.start('retryFailedMessages', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId,
+          args: [{ filter: { ...filter, upToId: upToId ?? 0 }, limit: body.limit, matched } satisfies RetryFailedInput],
+          typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.businessId, value: body.business_id }],
+        });
+        ctx.status = 202;
+        ctx.body = { workflow_id: workflowId, matched };
+      },
+    }),
+    route({
+      method: 'get', path: '/messages/retry/{workflow_id}', tag: 'messages', summary: 'Retry Processing of Failed Messages', access: 'authenticated',
+      description: 'The progress of a retry: matched, attempts started, taken by the provider, failed again; `done` once every attempt has settled.',
+      params: z.object({ workflow_id: z.string().min(1).max(100) }),
+      responses: { 200: { description: 'Progress', schema: retryProgressSchema }, ...errorResponses },
+      handler: async (ctx, { params, principal }) => {
+        const businessId = businessOfRetryWorkflow(params.workflow_id);
+        const notFound = new NotFound(`retry ${params.workflow_id} not found`);
+        if (businessId === null || !canSee(principal!, businessId)) throw notFound;
+        const handle = temporal.workflow.getHandle(params.workflow_id);
+        const description = await handle.describe().catch((error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) throw notFound;
+          throw error;
+        });
+        if (description.type !== 'retryFailedMessages') throw notFound;
+        const progress: RetryProgress = description.status.name === 'COMPLETED' ? await handle.result() : await handle.query(retryProgressQuery);
+        ctx.body = { workflow_id: params.workflow_id, status: description.status.name, ...progress };
+      },
+    }),
     route({
       method: 'post', path: '/messages/process', tag: 'messages', summary: 'Process and record messages from any supported channel', access: 'authenticated',
       description:

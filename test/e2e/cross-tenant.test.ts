@@ -21,7 +21,7 @@ import { startTestStack, type TestStack } from '../support/stack';
 // Ids: every field whose name ends in `_id` (or `_ids`, a list) names a row of some kind; the kind is the
 // longest known suffix of the name (`assigned_staff_id` is a staff id, `api_key_id` a key id).
 
-const KINDS = ['business', 'location', 'staff', 'client', 'conversation', 'message', 'provider_message', 'request', 'key', 'session'] as const;
+const KINDS = ['business', 'location', 'staff', 'client', 'conversation', 'message', 'provider_message', 'request', 'key', 'session', 'workflow'] as const;
 type Kind = (typeof KINDS)[number];
 type TenantIds = Record<Kind, number | string>;
 
@@ -334,6 +334,8 @@ async function arrangeTenant(name: string): Promise<Fixture> {
   const opened = await call('POST', '/auth/token', { key: key.api_key, body: { business_id: businessId, staff_id: extraStaff.id } });
   expect(opened.status).toBe(201);
   const session = await em.findOneOrFail(Session, { businessId }, { orderBy: { id: 'desc' } });
+  const retry = await call('POST', '/messages/retry', { body: { business_id: businessId } });
+  expect(retry.status).toBe(202);
 
   return {
     tenant,
@@ -354,6 +356,8 @@ async function arrangeTenant(name: string): Promise<Fixture> {
       // Another key of the business: the sweep's `key_id`, so the control's DELETE revokes this one.
       key: spare.id,
       session: session.id,
+      // A retry workflow of the business (it found nothing to retry): the sweep's `workflow_id`.
+      workflow: retry.body.workflow_id,
     },
   };
 }

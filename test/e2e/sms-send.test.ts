@@ -364,3 +364,46 @@ describe('quiet hours', () => {
     expect(sent.hold).toBeNull();
   });
 });
+
+describe('POST /messages/retry', () => {
+  test('each failed message gets a real new provider attempt of the same message, with progress and history', async () => {
+    const requests = ['retry-invalid-1', 'retry-invalid-2', 'retry-undelivered'];
+    await send({ to: MAGIC_TO_INVALID, body: 'One', request_id: requests[0] });
+    await send({ to: MAGIC_TO_INVALID, body: 'Two', request_id: requests[1] });
+    await send({ to: MAGIC_TO_UNDELIVERED, body: 'Three', request_id: requests[2] });
+    const failed = await Promise.all(requests.map((r) => finalMessage(r, (m) => m.status === 'FAILED' || m.status === 'UNDELIVERED')));
+    const ids = failed.map((m) => m.message_id);
+    const firstSid = failed[2].provider_message_id;
+
+    const started = await api(stack.baseUrl, 'POST', '/messages/retry', { body: { business_id: tenant.business.id, message_ids: ids } });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ matched: 3, workflow_id: expect.stringMatching(new RegExp(`^retry-${tenant.business.id}-`)) });
+
+    const progress = await eventually(
+      async () => (await api(stack.baseUrl, 'GET', `/messages/retry/${started.body.workflow_id}`)).body,
+      (p) => p.done === true,
+      30_000,
+    );
+    expect(progress).toMatchObject({ status: 'COMPLETED', matched: 3, retried: 3, succeeded: 1, failed: 2 });
+
+    const after = await Promise.all(requests.map((r) => finalMessage(r, (m) => (m.status === 'FAILED' || m.status === 'UNDELIVERED') && m.attempts === 2)));
+    expect(after.map((m) => m.message_id)).toEqual(ids);
+    expect(after[2].provider_message_id).not.toBe(firstSid);
+    expect(providerSendsTo(MAGIC_TO_UNDELIVERED).filter((m) => m.body === 'Three')).toHaveLength(2);
+    const retryEvents = (await eventsOf(ids[2])).filter((e) => e.rawStatus === 'retry');
+    expect(retryEvents).toEqual([expect.objectContaining({ providerMessageId: firstSid, errorCode: '30003' })]);
+  });
+
+  test('a retry of another business, or an id that is no retry, is a 404; a delivered message is not retried', async () => {
+    await send({ to: uniquePhone(), body: 'Fine', request_id: 'retry-delivered' });
+    const delivered = await finalMessage('retry-delivered', (m) => m.status === 'DELIVERED');
+    const none = await api(stack.baseUrl, 'POST', '/messages/retry', { body: { business_id: tenant.business.id, message_ids: [delivered.message_id] } });
+    expect(none.body.matched).toBe(0);
+
+    const other = await createTenant(stack.orm.em.fork() as EntityManager);
+    const key = await api(stack.baseUrl, 'POST', `/businesses/${other.business.id}/api-keys`, { body: { name: 'retry' } });
+    expect((await api(stack.baseUrl, 'GET', `/messages/retry/${none.body.workflow_id}`, { key: key.body.api_key })).status).toBe(404);
+    expect((await api(stack.baseUrl, 'GET', `/messages/retry/message-${delivered.message_id}`)).status).toBe(404);
+    expect((await api(stack.baseUrl, 'GET', `/messages/retry/retry-${tenant.business.id}-nope`)).status).toBe(404);
+  });
+});
