@@ -1,6 +1,7 @@
 import type { Client as SendGridClient } from '@sendgrid/client';
 import type { Twilio } from 'twilio';
 import type { Orm } from '../db/orm';
+import type { SmsPacing } from '../db/pacing';
 import { createConversationActivities } from './conversations';
 import { createInboundActivities } from './inbound';
 import { createMessageActivities } from './messages';
@@ -14,7 +15,7 @@ export interface ActivityDeps {
   orm: Orm;
   twilio: Twilio;
   sendgrid: SendGridClient;
-  config: { publicBaseUrl: string };
+  config: { publicBaseUrl: string; smsPacing?: SmsPacing };
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Business, Client, Message, type HoldReason } from '../db/entities';
+import { DEFAULT_SMS_PACING, reserveSendSlot, type SmsPacing } from '../db/pacing';
 import { quietHoursEnd } from '../db/quiet-hours';
+import { smsSegments } from '../db/sms-segments';
 import { applyDeliveryEvents } from '../db/delivery';
 import type { SendMessageState } from '../workflows/definitions';
 import type { ActivityDeps } from './index';
@@ -47,7 +49,27 @@ async function markDue(em: EntityManager, messageId: number): Promise<void> {
   );
 }
 
-export function createMessageActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
+/** A paced send whose slot is this close is sent now rather than held for a timer. */
+const SLOT_TOLERANCE_MS = 50;
+
+/**
+ * Why a due message must wait, and until when, or null when it may go now: the business's quiet
+ * hours, then its number's pace. A message held for its pace slot goes when the slot comes, without
+ * taking another.
+ */
+async function holdOf(em: EntityManager, message: Message, now: Date, pacing: SmsPacing): Promise<{ reason: HoldReason; until: Date } | null> {
+  const quietUntil = await quietHoursHold(em, message, now);
+  if (quietUntil) return { reason: 'quiet_hours', until: quietUntil };
+  if (message.channel !== 'sms' || !message.fromAddress) return null;
+  if (message.holdReason === 'pacing' && message.holdUntil) {
+    return message.holdUntil.getTime() - now.getTime() > SLOT_TOLERANCE_MS ? { reason: 'pacing', until: message.holdUntil } : null;
+  }
+  const slot = await reserveSendSlot(em, message.fromAddress, smsSegments(message.body ?? ''), pacing);
+  return slot.getTime() - now.getTime() > SLOT_TOLERANCE_MS ? { reason: 'pacing', until: slot } : null;
+}
+
+export function createMessageActivities({ orm, config }: Pick<ActivityDeps, 'orm'> & { config?: { smsPacing?: SmsPacing } }) {
+  const pacing = config?.smsPacing ?? DEFAULT_SMS_PACING;
   return {
     async prepareSend({ messageId }: { messageId: number }): Promise<PrepareSendResult> {
       const em = orm.em.fork() as EntityManager;
@@ -64,13 +86,13 @@ export function createMessageActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
       const sendable = (message.status === 'PENDING' || message.status === 'SCHEDULED') && !message.providerMessageId;
       const now = new Date();
       if (!sendable || (message.sendAt && message.sendAt > now)) return { state: messageState(message), sendable, sendAt: message.sendAt?.getTime() };
-      const heldUntil = await quietHoursHold(em, message, now);
-      if (heldUntil || message.holdReason) {
-        message.hold(heldUntil ? 'quiet_hours' : null, heldUntil);
+      const hold = await holdOf(em, message, now, pacing);
+      if (hold || message.holdReason) {
+        message.hold(hold?.reason ?? null, hold?.until ?? null);
         await em.flush();
       }
-      return heldUntil
-        ? { state: messageState(message), sendable, sendAt: heldUntil.getTime(), holdReason: 'quiet_hours' }
+      return hold
+        ? { state: messageState(message), sendable, sendAt: hold.until.getTime(), holdReason: hold.reason }
         : { state: messageState(message), sendable };
     },
 

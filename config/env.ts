@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_SMS_PACING, type SmsPacing } from '../db/pacing';
 import { SANDBOX_DEFAULTS } from '../sandbox/defaults';
 
 const optionalString = z
@@ -41,6 +42,9 @@ const envSchema = z.object({
   SANDBOX_PORT: port.default(8025),
   SANDBOX_URL: urlString(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SMS_RATE_LONG_CODE: z.coerce.number().positive().max(1000).default(DEFAULT_SMS_PACING.longCode),
+  SMS_RATE_TOLL_FREE: z.coerce.number().positive().max(1000).default(DEFAULT_SMS_PACING.tollFree),
+  SMS_RATE_SHORT_CODE: z.coerce.number().positive().max(1000).default(DEFAULT_SMS_PACING.shortCode),
 });
 
 export interface Config {
@@ -69,6 +73,8 @@ export interface Config {
     baseUrl?: string;
   };
   logLevel: string;
+  /** Segments per second per sending number, by kind of number. */
+  smsPacing: SmsPacing;
 }
 
 export class ConfigError extends Error {
@@ -116,5 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: sandboxUrl,
     },
     logLevel: e.LOG_LEVEL,
+    smsPacing: { longCode: e.SMS_RATE_LONG_CODE, tollFree: e.SMS_RATE_TOLL_FREE, shortCode: e.SMS_RATE_SHORT_CODE },
   };
 }

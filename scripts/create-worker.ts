@@ -3,6 +3,7 @@ import type { Client as SendGridClient } from '@sendgrid/client';
 import type { Twilio } from 'twilio';
 import { createActivities } from '../activities';
 import type { Orm } from '../db/orm';
+import type { SmsPacing } from '../db/pacing';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -11,7 +12,7 @@ export interface WorkerDeps {
   orm: Orm;
   twilio: Twilio;
   sendgrid: SendGridClient;
-  config: { publicBaseUrl: string };
+  config: { publicBaseUrl: string; smsPacing?: SmsPacing };
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }

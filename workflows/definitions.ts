@@ -37,7 +37,7 @@ export interface SendMessageState {
   errorCode?: string;
   errorMessage?: string;
   /** Why the workflow is waiting, when it is: a send_at timer or delivery news. */
-  waitingFor?: 'send_at' | 'quiet_hours' | 'provider' | 'delivery';
+  waitingFor?: 'send_at' | 'quiet_hours' | 'pacing' | 'provider' | 'delivery';
 }
 
 export type SendMessageResult = SendMessageState;

@@ -30,7 +30,7 @@ export const messageSchema = z
     staff_id: z.number().int().nullable(),
     send_at: iso.nullable(),
     hold: z
-      .object({ reason: z.enum(['quiet_hours']), until: iso.nullable() })
+      .object({ reason: z.enum(['quiet_hours', 'pacing']), until: iso.nullable() })
       .nullable()
       .meta({ description: 'Why a due message is still waiting, and until when' }),
     created_at: iso,

@@ -13,7 +13,7 @@ export interface DeliveryUpdate {
 export type MessageCategory = 'standard' | 'transactional' | 'compliance';
 
 /** Why a due message waits. */
-export type HoldReason = 'quiet_hours';
+export type HoldReason = 'quiet_hours' | 'pacing';
 
 export class Message {
   [OptionalProps]?: 'status' | 'mediaUrls' | 'attempts' | 'isRead' | 'category' | 'createdAt' | 'updatedAt';

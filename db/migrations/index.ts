@@ -7,6 +7,7 @@ import { Migration20261125040000_inbox_indexes } from './Migration20261125040000
 import { Migration20261125050000_consent } from './Migration20261125050000_consent';
 import { Migration20261125060000_conversation_facets } from './Migration20261125060000_conversation_facets';
 import { Migration20261125070000_message_holds } from './Migration20261125070000_message_holds';
+import { Migration20261125080000_sender_pacing } from './Migration20261125080000_sender_pacing';
 
 /** Every migration in order; listed explicitly so they run the same from source, a build or a bundle. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125050000_consent', class: Migration20261125050000_consent },
   { name: 'Migration20261125060000_conversation_facets', class: Migration20261125060000_conversation_facets },
   { name: 'Migration20261125070000_message_holds', class: Migration20261125070000_message_holds },
+  { name: 'Migration20261125080000_sender_pacing', class: Migration20261125080000_sender_pacing },
 ];

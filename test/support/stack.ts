@@ -67,6 +67,11 @@ export interface TestStackOptions {
    * a test can hold it there, so that callbacks arrive before the provider id is stored.
    */
   beforeProviderAnswer?: (answer: ProviderAnswer) => Promise<void>;
+  /**
+   * Segments per second a long code may send. Tests send many messages from one tenant number at
+   * once, so by default the pace is lifted; the pacing tests set it.
+   */
+  smsRateLongCode?: number;
 }
 
 /** The sandbox client, with the answer to each message create passed through a hook first. */
@@ -113,6 +118,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     OMEGA_ADMIN_API_KEY: ADMIN_KEY,
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     LOG_LEVEL: 'silent',
+    SMS_RATE_LONG_CODE: String(options.smsRateLongCode ?? 1000),
   });
   const app = createApp({ orm, temporal: env.client, config, logger: pino({ level: 'silent' }) });
   server.on('request', app.callback());
