@@ -64,6 +64,7 @@ export interface Config {
   sendgrid: {
     /** Undefined in live mode without SENDGRID_API_KEY: email is then unavailable. */
     apiKey?: string;
+    /** Verifies the Event Webhook's signatures (base64 SPKI DER, as SendGrid shows it); without it /email/webhook refuses everything. */
     webhookPublicKey?: string;
     /** Where the SendGrid client sends its requests; undefined means SendGrid itself. */
     baseUrl?: string;
@@ -112,7 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     sendgrid: {
       apiKey: e.SENDGRID_API_KEY ?? (sandbox ? SANDBOX_DEFAULTS.sendgridApiKey : undefined),
-      webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      // The sandbox signs its event batches with the development pair unless told otherwise.
+      webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY ?? (sandbox ? SANDBOX_DEFAULTS.sendgridEventWebhookPublicKey : undefined),
       baseUrl: sandboxUrl,
     },
     logLevel: e.LOG_LEVEL,
