@@ -4,6 +4,7 @@ import { Migration20261125010000_tenancy } from './Migration20261125010000_tenan
 import { Migration20261125020000_onboarding } from './Migration20261125020000_onboarding';
 import { Migration20261125030000_inbox } from './Migration20261125030000_inbox';
 import { Migration20261125050000_consent } from './Migration20261125050000_consent';
+import { Migration20261126000000_email_reply_to } from './Migration20261126000000_email_reply_to';
 
 /** Every migration in order; listed explicitly so they run the same from source, a build or a bundle. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125020000_onboarding', class: Migration20261125020000_onboarding },
   { name: 'Migration20261125030000_inbox', class: Migration20261125030000_inbox },
   { name: 'Migration20261125050000_consent', class: Migration20261125050000_consent },
+  { name: 'Migration20261126000000_email_reply_to', class: Migration20261126000000_email_reply_to },
 ];
