@@ -2,6 +2,7 @@ import type { Client as SendGridClient } from '@sendgrid/client';
 import type { Twilio } from 'twilio';
 import type { Orm } from '../db/orm';
 import { createConversationActivities } from './conversations';
+import { createEmailActivities } from './email';
 import { createInboundActivities } from './inbound';
 import { createMessageActivities } from './messages';
 import { createOnboardingActivities } from './onboarding';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createConversationActivities(deps),
     ...createInboundActivities(deps),
     ...createTwilioActivities(deps),
+    ...createEmailActivities(deps),
     ...createOnboardingActivities(deps),
     ...createPhoneNumberActivities(deps),
     ...createSendGridActivities(deps),
