@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { SANDBOX_DEFAULTS } from '../sandbox/defaults';
 
 const optionalString = z
@@ -16,6 +16,14 @@ const urlString = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL (${protocols.join(' or ')})`);
+
+function isEcPublicKey(value: string): boolean {
+  try {
+    return createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyType === 'ec';
+  } catch {
+    return false;
+  }
+}
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -37,7 +45,9 @@ const envSchema = z.object({
   TWILIO_API_KEY_SECRET: optionalString,
   TWILIO_TWIML_APP_SID: optionalString,
   SENDGRID_API_KEY: optionalString,
-  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString.pipe(
+    z.string().refine(isEcPublicKey, 'must be the Event Webhook verification key SendGrid shows (base64 of an EC public key in SPKI DER)').optional(),
+  ),
   SANDBOX_PORT: port.default(8025),
   SANDBOX_URL: urlString(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
