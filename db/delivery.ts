@@ -109,12 +109,12 @@ export async function applyDeliveryEventsOf(em: EntityManager, messageIds: numbe
   return em.transactional(async (tx) => {
     const messages = await tx.find(Message, { id: { $in: ids } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
     const byId = new Map(messages.map((m) => [m.id, m]));
+    // Read-only: the events are marked applied in one statement below, not flushed one by one.
     const events = await tx.find(
       MessageStatusEvent,
       { messageId: { $in: ids }, appliedAt: null },
-      { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] },
+      { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], fields: ['messageId', 'status', 'occurredAt', 'receivedAt', 'errorCode', 'errorMessage'], disableIdentityMap: true },
     );
-    const now = new Date();
     for (const event of events) {
       const message = byId.get(event.messageId!);
       if (message && event.status) {
@@ -125,8 +125,8 @@ export async function applyDeliveryEventsOf(em: EntityManager, messageIds: numbe
           errorMessage: event.errorMessage,
         });
       }
-      event.appliedAt = now;
     }
+    if (events.length > 0) await tx.nativeUpdate(MessageStatusEvent, { id: { $in: events.map((e) => e.id) } }, { appliedAt: new Date() });
     return messages;
   });
 }
