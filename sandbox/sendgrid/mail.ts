@@ -85,7 +85,8 @@ export class SendGridMail {
     this.deps.state.mails.push(mail);
     this.deps.log({ event: 'mail.accepted', messageId, recipients: mail.recipients.length });
     this.deps.scheduler.run((ctx) => this.progress(mail, ctx));
-    return { status: 202, body: null, headers: { 'X-Message-Id': messageId } };
+    // An empty string, not null: Koa would turn a null body into a 204.
+    return { status: 202, body: '', headers: { 'X-Message-Id': messageId } };
   }
 
   /** Posts any events (the sandbox's own or a test's) as one signed batch to the configured webhook. */
