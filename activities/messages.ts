@@ -10,8 +10,6 @@ export interface PrepareSendResult {
   sendable: boolean;
   /** Epoch ms of a future send_at. */
   sendAt?: number;
-  /** Which provider call sends it; absent in histories from before email (they were all SMS). */
-  channel?: Message['channel'];
 }
 
 export function createMessageActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
@@ -28,7 +26,7 @@ export function createMessageActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
         }
       }
       const sendable = (message.status === 'PENDING' || message.status === 'SCHEDULED') && !message.providerMessageId;
-      return { state: messageState(message), sendable, sendAt: message.sendAt?.getTime(), channel: message.channel };
+      return { state: messageState(message), sendable, sendAt: message.sendAt?.getTime() };
     },
 
     async markFailed({ messageId, errorCode, errorMessage }: { messageId: number; errorCode: string; errorMessage: string }) {

@@ -3,7 +3,7 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import type { ConversationSnapshot } from '../db/conversations';
 import type { ProcessedMessage, StoredMessage } from '../db/inbound';
 import type { Actor, ConversationStatus } from '../db/conversation-status';
-import type { Direction, MessageStatus } from '../db/message-status';
+import type { Channel, Direction, MessageStatus } from '../db/message-status';
 import type { OnboardingRecord } from '../db/onboarding-record';
 
 export const SEARCH_ATTRIBUTES = {
@@ -20,6 +20,8 @@ export interface SendMessageInput {
 export interface SendMessageState {
   messageId: number;
   status: MessageStatus;
+  /** Which provider call sends it; absent in histories from before email (they were all SMS). */
+  channel?: Channel;
   providerMessageId?: string;
   errorCode?: string;
   errorMessage?: string;

@@ -65,7 +65,7 @@ export async function sendMessage({ messageId }: SendMessageInput): Promise<Send
 
   state.waitingFor = 'provider';
   try {
-    const sent = await (prepared.channel === 'email' ? provider.sendEmail : provider.sendSms)({ messageId });
+    const sent = await (state.channel === 'email' ? provider.sendEmail : provider.sendSms)({ messageId });
     Object.assign(state, sent.state);
     if (sent.adoptedEvents > 0) unappliedNotices += sent.adoptedEvents;
   } catch (error) {
