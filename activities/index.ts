@@ -3,6 +3,7 @@ import type { Twilio } from 'twilio';
 import type { Orm } from '../db/orm';
 import type { SmsPacing } from '../db/pacing';
 import { createConversationActivities } from './conversations';
+import { createEmailActivities } from './email';
 import { createInboundActivities } from './inbound';
 import { createMessageActivities } from './messages';
 import { createOnboardingActivities } from './onboarding';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createInboundActivities(deps),
     ...createRetryActivities(deps),
     ...createTwilioActivities(deps),
+    ...createEmailActivities(deps),
     ...createOnboardingActivities(deps),
     ...createPhoneNumberActivities(deps),
     ...createSendGridActivities(deps),

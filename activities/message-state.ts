@@ -6,6 +6,7 @@ export function messageState(message: Message): SendMessageState {
   return {
     messageId: message.id,
     status: message.status,
+    channel: message.channel,
     providerMessageId: message.providerMessageId ?? undefined,
     errorCode: message.errorCode ?? undefined,
     errorMessage: message.errorMessage ?? undefined,

@@ -51,7 +51,7 @@ export function createSendGridActivities({ sendgrid }: Pick<ActivityDeps, 'sendg
 }
 
 /** SendGrid's errors say "Bad Request"; the reasons are in the response body. */
-function withSendGridReason(error: unknown): unknown {
+export function withSendGridReason(error: unknown): unknown {
   const body = (error as { response?: { body?: { errors?: { field?: string | null; message?: string }[] } } }).response?.body;
   const reasons = body?.errors?.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).filter(Boolean);
   if (!reasons?.length) return error;

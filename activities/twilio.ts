@@ -37,11 +37,14 @@ export function createTwilioActivities({ orm, twilio, config }: Pick<ActivityDep
       return { state: messageState(message), adoptedEvents };
     },
 
-    /** Asks Twilio for the message's status when its callbacks stopped coming. */
+    /**
+     * Asks Twilio for the message's status when its callbacks stopped coming. SendGrid has no such
+     * question to ask: an email's own events are applied, whatever they are.
+     */
     async reconcileDelivery({ messageId }: { messageId: number }) {
       const em = orm.em.fork();
       const message = await em.findOneOrFail(Message, { id: messageId });
-      if (message.providerMessageId) {
+      if (message.providerMessageId && message.channel === 'sms') {
         const remote = await twilio.messages(message.providerMessageId).fetch();
         await recordDeliveryReport(em, {
           provider: 'twilio',

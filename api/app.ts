@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health';
 import { apiKeyRoutes } from './routes/api-keys';
 import { businessSettingsRoutes } from './routes/business-settings';
 import { clientRoutes } from './routes/clients';
+import { emailRoutes } from './routes/email';
 import { conversationRoutes } from './routes/conversations';
 import { locationRoutes } from './routes/locations';
 import { staffRoutes } from './routes/staffs';
@@ -29,6 +30,7 @@ export function apiRoutes(deps: AppDeps): Route[] {
     ...apiKeyRoutes(deps),
     ...onboardingRoutes(deps),
     ...smsRoutes(deps),
+    ...emailRoutes(deps),
     ...twilioRoutes(deps),
     ...messageRoutes(deps),
     ...locationRoutes(deps),

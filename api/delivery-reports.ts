@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client as TemporalClient } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { applyDeliveryEvents, recordDeliveryReport, type DeliveryReport, type RecordedReport } from '../db/delivery';
+import { applyDeliveryEvents, applyDeliveryEventsOf, recordDeliveryReport, type DeliveryReport, type RecordedReport } from '../db/delivery';
+import type { MessageStatus } from '../db/message-status';
 import { isFinal } from '../db/message-status';
 import { deliveryStatusSignal, sendMessageWorkflowId } from '../workflows/definitions';
 
@@ -24,4 +25,35 @@ export async function takeDeliveryReport(em: EntityManager, temporal: TemporalCl
     await applyDeliveryEvents(em, message.id);
   }
   return recorded;
+}
+
+/** What one message heard in a batch of stored news: the last event that can end its send, if any. */
+export interface MessageNews {
+  messageId: number;
+  final?: { eventId: number; status: MessageStatus };
+}
+
+const SIGNAL_CONCURRENCY = 32;
+
+/**
+ * takeDeliveryReport's passing-on for a batch of news already stored: one signal per message
+ * whose news can end its send (its workflow applies all of it), everything else applied here in
+ * one go, as is news for sends whose workflow has ended.
+ */
+export async function passOnDeliveryNews(em: EntityManager, temporal: TemporalClient, news: MessageNews[]): Promise<void> {
+  const applyHere = news.filter((n) => !n.final).map((n) => n.messageId);
+  const toSignal = news.filter((n) => n.final);
+  for (let i = 0; i < toSignal.length; i += SIGNAL_CONCURRENCY) {
+    await Promise.all(
+      toSignal.slice(i, i + SIGNAL_CONCURRENCY).map(async ({ messageId, final }) => {
+        try {
+          await temporal.workflow.getHandle(sendMessageWorkflowId(messageId)).signal(deliveryStatusSignal, final!);
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          applyHere.push(messageId);
+        }
+      }),
+    );
+  }
+  await applyDeliveryEventsOf(em, applyHere);
 }

@@ -7,7 +7,7 @@ import type { Authenticator } from './auth';
 export interface AppDeps {
   orm: Orm;
   temporal: TemporalClient;
-  config: Pick<Config, 'publicBaseUrl' | 'adminApiKey' | 'temporal' | 'twilio'>;
+  config: Pick<Config, 'publicBaseUrl' | 'adminApiKey' | 'temporal' | 'twilio' | 'sendgrid'>;
   logger: Logger;
   /** Defaults to the admin key, business keys and sessions in the database. */
   authenticator?: Authenticator;

@@ -37,6 +37,8 @@ export interface Route<P extends Schema | undefined = Schema | undefined, Q exte
   body?: B;
   bodyKind?: BodyKind;
   bodyLimitBytes?: number;
+  /** Checks the raw body before it is parsed (a provider's signature over the exact bytes); throws to refuse. */
+  verifyRawBody?: (ctx: Context, raw: Buffer) => void;
   responses: Record<number, RouteResponse>;
   /** Hidden routes (docs assets) are served but left out of the OpenAPI description. */
   hidden?: boolean;
@@ -77,7 +79,8 @@ export async function validateInput(ctx: Context, spec: Route): Promise<Omit<Rou
   let raw: Buffer = Buffer.alloc(0);
   let body: unknown;
   if (spec.body) {
-    const parsed = await parseBody(ctx, spec.bodyKind ?? 'json', spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT);
+    const verify = spec.verifyRawBody;
+    const parsed = await parseBody(ctx, spec.bodyKind ?? 'json', spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT, verify && ((raw) => verify(ctx, raw)));
     raw = parsed.raw;
     const empty = spec.bodyKind === 'form' ? {} : undefined;
     body = check(spec.body, parsed.raw.length === 0 ? empty : parsed.value, 'body');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { DEFAULT_SMS_PACING, type SmsPacing } from '../db/pacing';
 import { SANDBOX_DEFAULTS } from '../sandbox/defaults';
 
@@ -17,6 +17,14 @@ const urlString = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL (${protocols.join(' or ')})`);
+
+function isEcPublicKey(value: string): boolean {
+  try {
+    return createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyType === 'ec';
+  } catch {
+    return false;
+  }
+}
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -38,7 +46,9 @@ const envSchema = z.object({
   TWILIO_API_KEY_SECRET: optionalString,
   TWILIO_TWIML_APP_SID: optionalString,
   SENDGRID_API_KEY: optionalString,
-  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString.pipe(
+    z.string().refine(isEcPublicKey, 'must be the Event Webhook verification key SendGrid shows (base64 of an EC public key in SPKI DER)').optional(),
+  ),
   SANDBOX_PORT: port.default(8025),
   SANDBOX_URL: urlString(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -68,6 +78,7 @@ export interface Config {
   sendgrid: {
     /** Undefined in live mode without SENDGRID_API_KEY: email is then unavailable. */
     apiKey?: string;
+    /** Verifies the Event Webhook's signatures (base64 SPKI DER, as SendGrid shows it); without it /email/webhook refuses everything. */
     webhookPublicKey?: string;
     /** Where the SendGrid client sends its requests; undefined means SendGrid itself. */
     baseUrl?: string;
@@ -118,7 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     sendgrid: {
       apiKey: e.SENDGRID_API_KEY ?? (sandbox ? SANDBOX_DEFAULTS.sendgridApiKey : undefined),
-      webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      // The sandbox signs its event batches with the development pair unless told otherwise.
+      webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY ?? (sandbox ? SANDBOX_DEFAULTS.sendgridEventWebhookPublicKey : undefined),
       baseUrl: sandboxUrl,
     },
     logLevel: e.LOG_LEVEL,

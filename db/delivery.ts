@@ -94,16 +94,30 @@ export async function adoptWaitingEvents(em: EntityManager, message: Message, pr
  * would move the message backwards is marked applied and changes nothing.
  */
 export async function applyDeliveryEvents(em: EntityManager, messageId: number): Promise<Message> {
+  const [message] = await applyDeliveryEventsOf(em, [messageId]);
+  if (!message) throw new Error(`message ${messageId} not found`);
+  return message;
+}
+
+/**
+ * applyDeliveryEvents for many messages at once (a webhook batch): three statements and one
+ * flush whatever their number. Rows are locked in id order, so concurrent batches cannot deadlock.
+ */
+export async function applyDeliveryEventsOf(em: EntityManager, messageIds: number[]): Promise<Message[]> {
+  const ids = [...new Set(messageIds)].sort((a, b) => a - b);
+  if (ids.length === 0) return [];
   return em.transactional(async (tx) => {
-    const message = await tx.findOneOrFail(Message, { id: messageId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const messages = await tx.find(Message, { id: { $in: ids } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+    const byId = new Map(messages.map((m) => [m.id, m]));
+    // Read-only: the events are marked applied in one statement below, not flushed one by one.
     const events = await tx.find(
       MessageStatusEvent,
-      { messageId, appliedAt: null },
-      { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] },
+      { messageId: { $in: ids }, appliedAt: null },
+      { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], fields: ['messageId', 'status', 'occurredAt', 'receivedAt', 'errorCode', 'errorMessage'], disableIdentityMap: true },
     );
-    const now = new Date();
     for (const event of events) {
-      if (event.status) {
+      const message = byId.get(event.messageId!);
+      if (message && event.status) {
         message.applyDelivery({
           status: event.status,
           at: event.occurredAt ?? event.receivedAt,
@@ -111,8 +125,8 @@ export async function applyDeliveryEvents(em: EntityManager, messageId: number):
           errorMessage: event.errorMessage,
         });
       }
-      event.appliedAt = now;
     }
-    return message;
+    if (events.length > 0) await tx.nativeUpdate(MessageStatusEvent, { id: { $in: events.map((e) => e.id) } }, { appliedAt: new Date() });
+    return messages;
   });
 }

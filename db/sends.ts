@@ -21,6 +21,7 @@ export interface SendDraft {
   body?: string | null;
   subject?: string | null;
   html?: string | null;
+  replyTo?: string | null;
   mediaUrls: string[];
   sendAt?: Date | null;
   category?: Message['category'];
@@ -131,6 +132,7 @@ export async function insertOutboundMessages(
     body: draft.body ?? null,
     subject: draft.subject ?? null,
     html: draft.html ?? null,
+    reply_to: draft.replyTo ?? null,
     from_address: draft.fromAddress,
     to_address: to,
     media_urls: draft.mediaUrls,
@@ -144,9 +146,9 @@ export async function insertOutboundMessages(
   }));
   const inserted = await em.execute(
     `insert into messages (business_id, conversation_id, client_id, channel, direction, status, error_code, error_message,
-       body, subject, html, from_address, to_address, media_urls, request_id, request_hash, staff_id, send_at, category, created_at, updated_at)
+       body, subject, html, reply_to, from_address, to_address, media_urls, request_id, request_hash, staff_id, send_at, category, created_at, updated_at)
      select * from jsonb_to_recordset(?::jsonb) as r(business_id bigint, conversation_id bigint, client_id bigint, channel text,
-       direction text, status text, error_code text, error_message text, body text, subject text, html text, from_address text,
+       direction text, status text, error_code text, error_message text, body text, subject text, html text, reply_to text, from_address text,
        to_address text, media_urls jsonb, request_id text, request_hash text, staff_id bigint, send_at timestamptz,
        category text, created_at timestamptz, updated_at timestamptz)
      on conflict (business_id, request_id, to_address) where request_id is not null do nothing

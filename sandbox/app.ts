@@ -7,7 +7,10 @@ import { DEFAULT_CALLBACK_DELAY_MS, DEFAULT_SANDBOX_HOST, SANDBOX_DEFAULTS } fro
 import { Scheduler } from './scheduler';
 import type { SendGridCredentials } from './sendgrid/auth';
 import { sgErrors } from './sendgrid/errors';
+import { EventSigner, type DeliveredEventBatch, type SendGridEvent } from './sendgrid/event-webhook';
+import { SendGridMail, mailSnapshot, type SandboxMail } from './sendgrid/mail';
 import { sendgridRoutes } from './sendgrid/routes';
+import { EventWebhookSettingsResource } from './sendgrid/webhook-settings';
 import { senderSnapshot, type SandboxVerifiedSender } from './sendgrid/sender';
 import { SendGridSenders } from './sendgrid/senders';
 import { SandboxState, type SandboxLog } from './state';
@@ -22,6 +25,8 @@ import { TwilioPhoneNumbers } from './twilio/phone-numbers';
 import { twilioRoutes } from './twilio/routes';
 
 export type { SendGridCredentials } from './sendgrid/auth';
+export type { DeliveredEventBatch, SendGridEvent } from './sendgrid/event-webhook';
+export type { SandboxMail, SandboxMailRecipient } from './sendgrid/mail';
 export type { SandboxVerifiedSender, VerificationStatus } from './sendgrid/sender';
 export type { TwilioCredentials } from './twilio/auth';
 export type { DeliveredCallback } from './twilio/callbacks';
@@ -34,6 +39,11 @@ export interface SandboxOptions {
   twilio: TwilioCredentials;
   /** Bearer API key the SendGrid v3 emulation accepts; default SANDBOX_DEFAULTS.sendgridApiKey. */
   sendgrid?: SendGridCredentials;
+  /**
+   * Where SendGrid events go at start, as if set with PATCH /v3/user/webhooks/event/settings
+   * (url, enabled: true). Without it no events are posted until a client sets one.
+   */
+  sendgridEventWebhookUrl?: string;
   /**
    * Delay before each successive message status change / callback, and before a new SendGrid
    * sender verifies; default 150 ms.
@@ -56,6 +66,14 @@ export interface Sandbox {
   phoneNumbers(): SandboxPhoneNumber[];
   /** Every SendGrid sender created, in creation order, deleted ones included (`deleted: true`) (copies). */
   verifiedSenders(): SandboxVerifiedSender[];
+  /** Every mail accepted by /v3/mail/send, in order, with the events generated for it (copies). */
+  mails(): SandboxMail[];
+  /** Every Event Webhook POST attempted, in order (copies). */
+  eventBatches(): DeliveredEventBatch[];
+  /** The Event Webhook verification key, base64 SPKI DER as SendGrid shows it. */
+  readonly sendgridEventWebhookPublicKey: string;
+  /** Posts these events as one signed batch to the configured Event Webhook (a test's replay, an unsubscribe). */
+  postSendGridEvents(events: SendGridEvent[]): Promise<DeliveredEventBatch | undefined>;
   /** Forgets all messages, callbacks, numbers and senders and cancels everything pending. */
   reset(): void;
   /** A client's phone texts one of the numbers: posts Twilio's signed incoming-message webhook and returns the answer. */
@@ -102,6 +120,12 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const messages = new TwilioMessages({ creds: options.twilio, state, scheduler, callbackDelayMs, log });
   const phoneNumbers = new TwilioPhoneNumbers({ state, log });
   const senders = new SendGridSenders({ state, scheduler, verifyDelayMs: callbackDelayMs, log });
+  const signer = new EventSigner(sendgridCreds.eventWebhookPrivateKey ?? SANDBOX_DEFAULTS.sendgridEventWebhookPrivateKey);
+  const webhookUrl = options.sendgridEventWebhookUrl;
+  state.eventWebhook.url = webhookUrl ?? null;
+  state.eventWebhook.enabled = webhookUrl !== undefined;
+  const mail = new SendGridMail({ state, scheduler, signer, callbackDelayMs, log });
+  const eventWebhook = new EventWebhookSettingsResource(state, signer);
   const resetAll = (): void => {
     scheduler.cancel();
     state.clear();
@@ -114,7 +138,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const inboundSms = (sms: InboundSms) => deliverInboundSms(options.twilio, state, sms);
   app.use(controlRoutes(state, resetAll, inboundSms));
   app.use(twilioRoutes(options.twilio, { messages, phoneNumbers }));
-  app.use(sendgridRoutes(sendgridCreds, senders));
+  app.use(sendgridRoutes(sendgridCreds, { senders, mail, eventWebhook }));
   app.use(async (ctx) => {
     ctx.status = 404;
     ctx.body = errors.notFound(ctx.path);
@@ -164,6 +188,14 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     callbacks: () => state.callbacks.map((c) => structuredClone(c)),
     phoneNumbers: () => state.phoneNumbers.map(phoneNumberSnapshot),
     verifiedSenders: () => state.verifiedSenders.map(senderSnapshot),
+    mails: () => state.mails.map(mailSnapshot),
+    eventBatches: () => state.eventBatches.map((b) => structuredClone(b)),
+    sendgridEventWebhookPublicKey: signer.publicKey,
+    async postSendGridEvents(events) {
+      const before = state.eventBatches.length;
+      await mail.postEvents(events, new AbortController().signal);
+      return state.eventBatches.slice(before).pop();
+    },
     reset: resetAll,
     inboundSms,
   };

@@ -16,6 +16,8 @@ export function controlRoutes(state: SandboxState, reset: () => void, inboundSms
           messages: state.messages.length,
           phoneNumbers: state.phoneNumbers.length,
           verifiedSenders: state.verifiedSenders.length,
+          mails: state.mails.length,
+          eventWebhook: state.eventWebhook,
           uptimeMs: Date.now() - startedAt,
         };
         return;
@@ -30,6 +32,12 @@ export function controlRoutes(state: SandboxState, reset: () => void, inboundSms
         return;
       case 'GET /sandbox/verified-senders':
         ctx.body = { verifiedSenders: state.verifiedSenders };
+        return;
+      case 'GET /sandbox/mails':
+        ctx.body = { mails: state.mails };
+        return;
+      case 'GET /sandbox/email-events':
+        ctx.body = { batches: state.eventBatches.map(({ payload: _payload, ...batch }) => batch) };
         return;
       case 'POST /sandbox/sms/inbound': {
         const parsed = await readJson(ctx.req);

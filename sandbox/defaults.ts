@@ -6,6 +6,16 @@ export const SANDBOX_DEFAULTS = Object.freeze({
   accountSid: 'AC729722b8a2773acb122b9ec5223f911f',
   authToken: '6ba5f063c6bbdcff7e9d09352ac66a3f',
   sendgridApiKey: 'SG.sandbox-development-key',
+  /**
+   * The Event Webhook signing pair (ECDSA P-256): the sandbox signs event batches with the
+   * private key (PKCS#8 DER, base64); omega verifies with the public key (SPKI DER, base64, as
+   * SendGrid shows it under Mail Settings), its SENDGRID_WEBHOOK_PUBLIC_KEY default in sandbox
+   * mode. Fixed, so both sides agree without talking.
+   */
+  sendgridEventWebhookPrivateKey:
+    'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgCMKKiwKaDzBstCOlJKTbY8oTfrCidph3I1/9v6EbziWhRANCAAQgQDfj+mBHnsBw/VcHKJ4C0R2FtUcwPKiv4BlWNhncnamAWWJXwvNEKNfKTFXHGAi2rMyEM2teGZvr97bn491o',
+  sendgridEventWebhookPublicKey:
+    'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIEA34/pgR57AcP1XByieAtEdhbVHMDyor+AZVjYZ3J2pgFliV8LzRCjXykxVxxgItqzMhDNrXhmb6/e25+PdaA==',
 });
 
 export const DEFAULT_SANDBOX_PORT = 8025;

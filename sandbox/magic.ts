@@ -102,3 +102,34 @@ export function senderPlanFor(domain: string): SenderPlan {
   if (inDomain(domain, MAGIC_SENDER_DOMAIN_UNVERIFIABLE)) return { kind: 'never-verifies' };
   return { kind: 'verifies' };
 }
+
+/* ---- SendGrid mail: the recipient address decides which events follow a send ---- */
+
+/** `processed`, then `bounce` (550 5.1.1, the mailbox does not exist). */
+export const MAGIC_EMAIL_BOUNCE = 'bounce@example.com';
+/** `dropped` (SendGrid will not try: the address bounced before). */
+export const MAGIC_EMAIL_DROPPED = 'dropped@example.com';
+
+export const MAGIC_EMAILS = Object.freeze({ bounce: MAGIC_EMAIL_BOUNCE, dropped: MAGIC_EMAIL_DROPPED });
+
+export interface MailEventStep {
+  event: 'processed' | 'delivered' | 'bounce' | 'dropped';
+  /** Event fields beyond the common ones (reason, status, type, response). */
+  fields?: Record<string, string>;
+}
+
+/** The events SendGrid posts for one recipient of an accepted mail, in order. */
+export function mailPlanFor(email: string): MailEventStep[] {
+  const address = email.toLowerCase();
+  if (address === MAGIC_EMAIL_BOUNCE) {
+    return [
+      { event: 'processed' },
+      {
+        event: 'bounce',
+        fields: { type: 'bounce', status: '5.1.1', reason: "550 5.1.1 The email account that you tried to reach does not exist." },
+      },
+    ];
+  }
+  if (address === MAGIC_EMAIL_DROPPED) return [{ event: 'dropped', fields: { reason: 'Bounced Address' } }];
+  return [{ event: 'processed' }, { event: 'delivered', fields: { response: '250 2.0.0 OK' } }];
+}

@@ -1,3 +1,5 @@
+import type { DeliveredEventBatch, EventWebhookSettings } from './sendgrid/event-webhook';
+import type { SandboxMail } from './sendgrid/mail';
 import type { SandboxVerifiedSender } from './sendgrid/sender';
 import type { DeliveredCallback } from './twilio/callbacks';
 import type { SandboxMessage } from './twilio/message';
@@ -11,6 +13,13 @@ export class SandboxState {
   readonly phoneNumbers: SandboxPhoneNumber[] = [];
   /** SendGrid sender identities, including deleted ones (flagged). */
   readonly verifiedSenders: SandboxVerifiedSender[] = [];
+  /** Mails accepted by /v3/mail/send. */
+  readonly mails: SandboxMail[] = [];
+  /** Every Event Webhook POST attempted, in order. */
+  readonly eventBatches: DeliveredEventBatch[] = [];
+
+  /** Account-wide, as on SendGrid; a reset keeps it (it is configuration, not traffic). */
+  constructor(readonly eventWebhook: EventWebhookSettings = { url: null, enabled: false }) {}
 
   findMessage(sid: string): SandboxMessage | undefined {
     return this.messages.find((m) => m.sid === sid);
@@ -31,6 +40,8 @@ export class SandboxState {
     this.callbacks.length = 0;
     this.phoneNumbers.length = 0;
     this.verifiedSenders.length = 0;
+    this.mails.length = 0;
+    this.eventBatches.length = 0;
   }
 }
 

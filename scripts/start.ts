@@ -40,6 +40,7 @@ runMain(async () => {
       const sandbox = createSandbox({
         twilio: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
         sendgrid: { apiKey: config.sendgrid.apiKey! },
+        sendgridEventWebhookUrl: `${config.publicBaseUrl}/email/webhook`,
       });
       await sandbox.listen(config.sandboxPort);
       stops.push(() => sandbox.close());
@@ -58,7 +59,7 @@ runMain(async () => {
         `  API          ${base}`,
         `  API docs     ${base}/docs`,
         `  Temporal UI  ${temporal.uiUrl ?? '(external Temporal server: use its own UI)'}`,
-        config.providerMode === 'sandbox' ? `  Sandbox      ${config.twilio.baseUrl} (Twilio emulator)` : '  Providers    live Twilio',
+        config.providerMode === 'sandbox' ? `  Sandbox      ${config.twilio.baseUrl} (Twilio and SendGrid emulator; events to ${config.publicBaseUrl}/email/webhook)` : '  Providers    live Twilio',
         `  Admin key    ${config.adminApiKey}${config.adminApiKeyGenerated ? '  (generated for this run; set OMEGA_ADMIN_API_KEY to fix it)' : ''}`,
         `  Demo         business ${demo.businessId} "${DEMO_BUSINESS_NAME}", client ${demo.clientId} ${DEMO_CLIENT_PHONE}`,
         ...(demo.apiKey ? [`  Demo key     ${demo.apiKey}  (its business API key, shown only now)`] : []),

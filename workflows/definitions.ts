@@ -4,7 +4,7 @@ import type { ConversationSnapshot } from '../db/conversations';
 import type { ProcessedMessage, StoredMessage } from '../db/inbound';
 import type { RetryFilter } from '../db/retries';
 import type { Actor, ConversationStatus } from '../db/conversation-status';
-import type { Direction, MessageStatus } from '../db/message-status';
+import type { Channel, Direction, MessageStatus } from '../db/message-status';
 import type { OnboardingRecord } from '../db/onboarding-record';
 
 export const SEARCH_ATTRIBUTES = {
@@ -33,6 +33,8 @@ export const attemptSettledSignal = defineSignal<[AttemptSettled]>('attemptSettl
 export interface SendMessageState {
   messageId: number;
   status: MessageStatus;
+  /** Which provider call sends it; absent in histories from before email (they were all SMS). */
+  channel?: Channel;
   providerMessageId?: string;
   errorCode?: string;
   errorMessage?: string;

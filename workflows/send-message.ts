@@ -84,7 +84,7 @@ export async function sendMessage({ messageId, reportTo }: SendMessageInput): Pr
 
   state.waitingFor = 'provider';
   try {
-    const sent = await provider.sendSms({ messageId });
+    const sent = await (state.channel === 'email' ? provider.sendEmail : provider.sendSms)({ messageId });
     Object.assign(state, sent.state);
     if (sent.adoptedEvents > 0) unappliedNotices += sent.adoptedEvents;
   } catch (error) {

@@ -19,9 +19,18 @@ export async function readRawBody(ctx: Context, limitBytes: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-/** The parsed body of a request in the kind the route accepts; an empty body is undefined. */
-export async function parseBody(ctx: Context, kind: BodyKind, limitBytes: number): Promise<{ raw: Buffer; value: unknown }> {
+/**
+ * The parsed body of a request in the kind the route accepts; an empty body is undefined.
+ * `checkRaw` sees the exact bytes before anything reads them (a signature over the raw body).
+ */
+export async function parseBody(
+  ctx: Context,
+  kind: BodyKind,
+  limitBytes: number,
+  checkRaw?: (raw: Buffer) => void,
+): Promise<{ raw: Buffer; value: unknown }> {
   const raw = await readRawBody(ctx, limitBytes);
+  checkRaw?.(raw);
   if (raw.length === 0) return { raw, value: undefined };
   if (kind === 'form') {
     if (!ctx.is('application/x-www-form-urlencoded')) throw new UnsupportedMediaType('application/x-www-form-urlencoded');

@@ -111,7 +111,7 @@ const queuedMessage = z.object({
   error_code: z.string().nullable(),
   workflow_id: z.string().nullable(),
 });
-const sendResponse = z.object({ request_id: z.string(), messages: z.array(queuedMessage) }).meta({ id: 'SendAccepted' });
+export const sendResponse = z.object({ request_id: z.string(), messages: z.array(queuedMessage) }).meta({ id: 'SendAccepted' });
 
 export function smsRoutes({ orm, temporal, config }: AppDeps) {
   return [
@@ -304,7 +304,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
   ];
 }
 
-async function checkStaffAndLocation(em: EntityManager, businessId: number, staffId?: number, locationId?: number): Promise<void> {
+export async function checkStaffAndLocation(em: EntityManager, businessId: number, staffId?: number, locationId?: number): Promise<void> {
   if (staffId !== undefined && !(await em.findOne(Staff, { id: staffId, businessId }))) throw new NotFound(`staff ${staffId} not found`);
   if (locationId !== undefined && !(await em.findOne(Location, { id: locationId, businessId }))) {
     throw new NotFound(`location ${locationId} not found`);
@@ -323,7 +323,7 @@ async function resolveSender(em: EntityManager, businessId: number, from: string
   return location.phoneNumber;
 }
 
-function recipientError(error: unknown): never {
+export function recipientError(error: unknown): never {
   if (error instanceof RecipientNotFound) throw new NotFound(error.message);
   if (error instanceof RecipientUnreachable) {
     throw new ValidationFailed([{ loc: ['body', 'recipients', error.index, 'client_id'], msg: error.message, type: 'value_error' }]);

@@ -27,6 +27,8 @@ export class Message {
   body?: string | null;
   subject?: string | null;
   html?: string | null;
+  /** Email only: where answers go when not to the sender. */
+  replyTo?: string | null;
   fromAddress?: string | null;
   toAddress?: string | null;
   mediaUrls: string[] = [];
@@ -111,6 +113,7 @@ export const MessageSchema = new EntitySchema<Message>({
     body: { type: 'text', nullable: true },
     subject: { type: 'text', nullable: true },
     html: { type: 'text', nullable: true },
+    replyTo: { type: 'text', nullable: true },
     fromAddress: { type: 'text', nullable: true },
     toAddress: { type: 'text', nullable: true },
     mediaUrls: { type: 'json' },

@@ -8,6 +8,7 @@ import { Migration20261125050000_consent } from './Migration20261125050000_conse
 import { Migration20261125060000_conversation_facets } from './Migration20261125060000_conversation_facets';
 import { Migration20261125070000_message_holds } from './Migration20261125070000_message_holds';
 import { Migration20261125080000_sender_pacing } from './Migration20261125080000_sender_pacing';
+import { Migration20261126000000_email_reply_to } from './Migration20261126000000_email_reply_to';
 
 /** Every migration in order; listed explicitly so they run the same from source, a build or a bundle. */
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125060000_conversation_facets', class: Migration20261125060000_conversation_facets },
   { name: 'Migration20261125070000_message_holds', class: Migration20261125070000_message_holds },
   { name: 'Migration20261125080000_sender_pacing', class: Migration20261125080000_sender_pacing },
+  { name: 'Migration20261126000000_email_reply_to', class: Migration20261126000000_email_reply_to },
 ];

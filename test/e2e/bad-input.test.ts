@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import pino from 'pino';
 import twilio from 'twilio';
@@ -7,6 +8,8 @@ import { DEFAULT_BODY_LIMIT } from '../../api/middleware/body';
 import type { Route } from '../../api/route';
 import { loadConfig } from '../../config/env';
 import { Message } from '../../db/entities';
+import { SANDBOX_DEFAULTS } from '../../sandbox/defaults';
+import { EventSigner, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../sandbox/sendgrid/event-webhook';
 import { createTenant, type Tenant } from '../support/factories';
 import { api, type HttpResult } from '../support/http';
 import { ROUTES, accepts, label, needsCredentials, shapeOf } from '../support/route-table';
@@ -71,6 +74,21 @@ async function call(
   const response = await api(stack.baseUrl, method.toUpperCase(), path, { rawBody, headers, key: options.key });
   seen.push({ request: `${method.toUpperCase()} ${path.slice(0, 120)}`, response });
   return response;
+}
+
+/**
+ * A call to a route's own path. A JSON route that providers call (SendGrid's Event Webhook) checks its signature
+ * before reading the body: its probes are signed with the sandbox's development key, so that they reach the parser.
+ */
+function callSigned(spec: Route, options: Parameters<typeof call>[2] & {} = {}): Promise<HttpResult> {
+  if (spec.access !== 'provider') return call(spec.method, pathOf(spec), options);
+  const raw = options.json !== undefined ? JSON.stringify(options.json) : (options.rawBody ?? '');
+  return call(spec.method, pathOf(spec), { ...options, key: null, headers: { ...sendgridSignature(raw), ...options.headers } });
+}
+
+function sendgridSignature(raw: string, privateKey: string = SANDBOX_DEFAULTS.sendgridEventWebhookPrivateKey): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return { [SIGNATURE_HEADER]: new EventSigner(privateKey).sign(timestamp, raw), [TIMESTAMP_HEADER]: timestamp };
 }
 
 /** Why a response is not an error in the contract's shape, or undefined when it is. */
@@ -194,7 +212,7 @@ describe('JSON bodies', () => {
     const body = spec.body!;
 
     test(`${label(spec)} with malformed JSON is a 422 located in the body`, async () => {
-      const response = await call(spec.method, pathOf(spec), { rawBody: '{"a":', contentType: 'application/json' });
+      const response = await callSigned(spec, { rawBody: '{"a":', contentType: 'application/json' });
 
       expectValidationError(response, 'body');
     });
@@ -208,7 +226,7 @@ describe('JSON bodies', () => {
     ];
     for (const [what, raw] of notObjects.filter(([, raw]) => !accepts(body, raw === '' ? undefined : JSON.parse(raw)))) {
       test(`${label(spec)} with ${what} instead of an object is a 422 located in the body`, async () => {
-        const response = await call(spec.method, pathOf(spec), { rawBody: raw, contentType: 'application/json' });
+        const response = await callSigned(spec, { rawBody: raw, contentType: 'application/json' });
 
         expectValidationError(response, 'body');
       });
@@ -217,7 +235,7 @@ describe('JSON bodies', () => {
     test(`${label(spec)} with every known field of the wrong type is a 422 naming each field`, async () => {
       const { body: wrong, fields } = wrongTypeBody(spec);
 
-      const response = await call(spec.method, pathOf(spec), { json: wrong });
+      const response = await callSigned(spec, { json: wrong });
 
       const detail = expectValidationError(response, 'body');
       expect(detail.map((d) => d.loc[1])).toEqual(expect.arrayContaining(fields));
@@ -227,14 +245,14 @@ describe('JSON bodies', () => {
       const limit = spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
       const oversized = `"${'a'.repeat(limit - 1)}"`;
 
-      const response = await call(spec.method, pathOf(spec), { rawBody: oversized, contentType: 'application/json' });
+      const response = await callSigned(spec, { rawBody: oversized, contentType: 'application/json' });
 
       expect(Buffer.byteLength(oversized)).toBe(limit + 1);
       expectError(response, 413);
     });
 
     test(`${label(spec)} with Content-Type text/plain is a 415 or 422`, async () => {
-      const response = await call(spec.method, pathOf(spec), { rawBody: '{}', contentType: 'text/plain' });
+      const response = await callSigned(spec, { rawBody: '{}', contentType: 'text/plain' });
 
       expectError(response, [415, 422]);
     });
@@ -365,6 +383,36 @@ describe('provider webhooks', () => {
 
       expect(Buffer.byteLength(oversized)).toBe(limit + 1);
       expectError(response, 413);
+    });
+  }
+});
+
+describe('signed JSON webhooks', () => {
+  const batch = JSON.stringify([{ event: 'delivered', email: 'a@example.com', timestamp: 1, sg_event_id: 'bad-input-probe', sg_message_id: 'none.filter.0' }]);
+  const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
+
+  for (const spec of ROUTES.filter((r) => r.access === 'provider' && isJsonBodyRoute(r))) {
+    test(`${label(spec)} without a signature is a 403`, async () => {
+      const response = await call(spec.method, pathOf(spec), { rawBody: batch, contentType: 'application/json', key: null });
+
+      expectError(response, 403);
+    });
+
+    test(`${label(spec)} signed with another key is a 403`, async () => {
+      const response = await call(spec.method, pathOf(spec), { rawBody: batch, contentType: 'application/json', key: null, headers: sendgridSignature(batch, otherKey) });
+
+      expectError(response, 403);
+    });
+
+    test(`${label(spec)} with a signed body that was changed on the way is a 403`, async () => {
+      const response = await call(spec.method, pathOf(spec), {
+        rawBody: batch.replace('delivered', 'bounce'),
+        contentType: 'application/json',
+        key: null,
+        headers: sendgridSignature(batch),
+      });
+
+      expectError(response, 403);
     });
   }
 });

@@ -139,6 +139,17 @@ const OTHER_BODIES: Record<string, { variant: string; body: () => unknown }[]> =
       body: () => ({ business_id: new Slot('business_id'), recipients: [{ to: uniquePhone() }, { client_id: new Slot('client_id') }], body: SAMPLE_TEXT }),
     },
   ],
+  'POST /email/send': [
+    {
+      variant: 'as a bulk send',
+      body: () => ({
+        business_id: new Slot('business_id'),
+        recipients: [{ to: `sweep-${randomUUID().slice(0, 8)}@example.com` }, { client_id: new Slot('client_id') }],
+        subject: SAMPLE_TEXT,
+        text: SAMPLE_TEXT,
+      }),
+    },
+  ],
 };
 
 /** Query fields a route needs although its schema cannot say so (one of query or body must carry them). */
@@ -146,9 +157,14 @@ const NEEDED_QUERY: Record<string, Record<string, string>> = {
   'POST /businesses/{business_id}/clients/{client_id}/conversations/{conversation_id}/status': { status: 'pending' },
 };
 
+/** Body fields a route needs although its schema cannot say so (one of several optional ones must be given). */
+const NEEDED_BODY: Record<string, Record<string, unknown>> = {
+  'POST /email/send': { text: SAMPLE_TEXT },
+};
+
 function templatesOf(spec: Route): Template[] {
   const base = { spec, params: pathParams(spec), query: { ...queryParams(spec), ...NEEDED_QUERY[label(spec)] } };
-  const body = spec.body ? sampleObject(spec.body, 'body') : undefined;
+  const body = spec.body ? { ...sampleObject(spec.body, 'body'), ...NEEDED_BODY[label(spec)] } : undefined;
   return [{ ...base, variant: '', body }, ...(OTHER_BODIES[label(spec)] ?? []).map((other) => ({ ...base, variant: other.variant, body: other.body() }))];
 }
 
@@ -310,6 +326,10 @@ async function arrangeTenant(name: string): Promise<Fixture> {
   const em = stack.orm.em.fork() as EntityManager;
   const tenant = await createTenant(em);
   const businessId = tenant.business.id;
+  // Both tenants can email: the email routes' refusals are then the tenancy check, not a missing sender or address.
+  tenant.business.emailFromAddress = `front-desk-${name.toLowerCase()}-${businessId}@example.com`;
+  tenant.client.email = `client-${name.toLowerCase()}-${businessId}@example.com`;
+  await em.flush();
   const extraStaff = new Staff({ businessId, firstName: 'Extra', lastName: name, email: `extra-${businessId}@example.com`, locationIds: [tenant.location.id] });
   await em.persistAndFlush(extraStaff);
 
@@ -448,6 +468,7 @@ function expectOutcome(expectation: Expectation, response: HttpResult): void {
 const swept: { route: string; credential: string; status: number }[] = [];
 let snapshotBefore: Awaited<ReturnType<typeof snapshotOfA>>;
 let sandboxMessagesBefore: number;
+let sandboxMailsBefore: number;
 
 beforeAll(async () => {
   // A database of our own: A's ids come from ranges set on its sequences, which other files must not share.
@@ -460,6 +481,7 @@ beforeAll(async () => {
 
   snapshotBefore = await snapshotOfA();
   sandboxMessagesBefore = stack.sandbox.messages().length;
+  sandboxMailsBefore = stack.sandbox.mails().length;
 });
 
 afterAll(async () => {
@@ -536,6 +558,7 @@ describe('after the sweep', () => {
 
   test('nothing was sent through the provider', () => {
     expect(stack.sandbox.messages()).toHaveLength(sandboxMessagesBefore);
+    expect(stack.sandbox.mails()).toHaveLength(sandboxMailsBefore);
   });
 });
 

@@ -100,17 +100,18 @@ class AnswerHookRequestClient extends BaseUrlRequestClient {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const orm = await createOrm(testDatabaseUrl(), { poolMax: 10 });
   const env = await startDevServerEnv();
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+
   const config0 = loadConfig({ PROVIDER_MODE: 'sandbox' });
   const sandbox = createSandbox({
     twilio: { accountSid: config0.twilio.accountSid, authToken: config0.twilio.authToken },
     sendgrid: { apiKey: config0.sendgrid.apiKey! },
+    sendgridEventWebhookUrl: `http://127.0.0.1:${port}/email/webhook`,
     callbackDelayMs: options.callbackDelayMs ?? 30,
   });
   const sandboxUrl = await sandbox.listen(0, '127.0.0.1');
-
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
   const config = loadConfig({
     PORT: String(port),
     PROVIDER_MODE: 'sandbox',
