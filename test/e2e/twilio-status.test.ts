@@ -85,6 +85,37 @@ describe('POST /twilio/sms/status', () => {
     expect((await stack.orm.em.fork().findOneOrFail(Message, { id: message.id })).status).toBe('DELIVERED');
   });
 
+  test('every callback of several sends, replayed three times in a shuffled order and at once, leaves each at its true final status', async () => {
+    const endings = [
+      { words: ['queued', 'sent', 'delivered'], final: 'DELIVERED' },
+      { words: ['queued', 'sent', 'undelivered'], final: 'UNDELIVERED', extra: { ErrorCode: '30003' } },
+      { words: ['queued', 'sent', 'delivered', 'read'], final: 'READ' },
+      { words: ['queued', 'failed'], final: 'FAILED', extra: { ErrorCode: '30008' } },
+    ];
+    const messages = await Promise.all(endings.map((_, i) => sentMessage(`replay-3x-${i}`)));
+    const callbacks = messages.flatMap((m, i) => endings[i].words.map((word) => statusOf(m.providerMessageId!, word, word === endings[i].words.at(-1) ? endings[i].extra : {})));
+    const replays = [...callbacks, ...callbacks, ...callbacks];
+    // A fixed shuffle (Fisher–Yates with a seeded generator), so a failure can be replayed.
+    let seed = 20261125;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = replays.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [replays[i], replays[j]] = [replays[j], replays[i]];
+    }
+
+    const answers = await Promise.all(replays.map((params) => callback(params)));
+    expect(answers.every((a) => a.status === 204)).toBe(true);
+
+    for (const [i, message] of messages.entries()) {
+      const result = await stack.env.client.workflow.getHandle(`message-${message.id}`).result();
+      expect(result.status).toBe(endings[i].final);
+      const stored = await eventually(() => stack.orm.em.fork().findOneOrFail(Message, { id: message.id }), (m) => m.status === endings[i].final);
+      if (endings[i].extra) expect(stored.errorCode).toBe(endings[i].extra!.ErrorCode);
+      // The first `sent` came from the sandbox; every replayed callback is kept as well.
+      expect(await eventCount(message.providerMessageId!)).toBe(1 + 3 * endings[i].words.length);
+    }
+  });
+
   test('a status that cannot end the send is applied without waking the workflow; a final one wakes it and ends it', async () => {
     const message = await sentMessage('wake-1');
     const handle = stack.env.client.workflow.getHandle(`message-${message.id}`);
