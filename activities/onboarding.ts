@@ -56,12 +56,27 @@ export function createOnboardingActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
     },
 
     /** Stores the outcome where the status endpoint reads it once the workflow is gone. */
-    async finishOnboarding({ businessId, apiKeyId, record }: { businessId: number; apiKeyId: number; record: OnboardingRecord }) {
+    /** Ends onboarding: ACTIVE with its verified email sender as the business's, or FAILED with its key revoked. */
+    async finishOnboarding({
+      businessId,
+      apiKeyId,
+      record,
+      emailSender,
+    }: {
+      businessId: number;
+      apiKeyId: number;
+      record: OnboardingRecord;
+      emailSender?: { fromAddress: string; fromName: string };
+    }) {
       const em = fork();
       await em.transactional(async (tx) => {
         const business = await tx.findOneOrFail(Business, { id: businessId });
         business.status = record.status === 'ACTIVE' ? 'ACTIVE' : 'FAILED';
         business.onboarding = record;
+        if (business.status === 'ACTIVE' && emailSender) {
+          business.emailFromAddress = emailSender.fromAddress;
+          business.emailFromName = emailSender.fromName;
+        }
         if (business.status === 'FAILED') (await tx.findOneOrFail(ApiKey, { id: apiKeyId })).revoke();
       });
     },

@@ -96,6 +96,7 @@ export async function onboardBusiness(input: OnboardBusinessInput): Promise<Onbo
       }
       return bought.length > 0 ? { numbers: bought } : 'skipped';
     });
+    let verifiedSender: OnboardBusinessInput['email'];
     await run('email_sender', async () => {
       if (!input.email) return 'skipped';
       const { senderId } = await provider.createSender({ businessId: input.businessId, ...input.email });
@@ -105,12 +106,13 @@ export async function onboardBusiness(input: OnboardBusinessInput): Promise<Onbo
         if (Date.now() >= deadline) throw ApplicationFailure.nonRetryable(`sender ${input.email.fromAddress} was not verified in time`, 'SenderNotVerified');
         await sleep(wait);
       }
+      verifiedSender = input.email;
       return { sender_id: senderId, from_address: input.email.fromAddress };
     });
     await run('api_key', async () => db.activateApiKey({ apiKeyId: input.apiKeyId }));
     await run('activate', async () => {
       const final: OnboardingRecord = { ...record, status: 'ACTIVE', progress: 1, steps: record.steps.map(completedActivate) };
-      await db.finishOnboarding({ businessId: input.businessId, apiKeyId: input.apiKeyId, record: final });
+      await db.finishOnboarding({ businessId: input.businessId, apiKeyId: input.apiKeyId, record: final, emailSender: verifiedSender });
       return {};
     });
     record.status = 'ACTIVE';

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Client, Location, Staff } from '../../db/entities';
+import { Business, Client, Location, Staff } from '../../db/entities';
 import { MAGIC_AREA_CODE_NONE_AVAILABLE } from '../../sandbox/magic';
 import { uniquePhone } from '../support/factories';
 import { api, eventually } from '../support/http';
@@ -75,6 +75,8 @@ describe('onboarding a business', () => {
     expect(clientsStep.detail.rejected_rows.map((r: { row: number }) => r.row)).toEqual([3, 4]);
 
     const em = stack.orm.em.fork() as EntityManager;
+    // The verified sender is the business's from now on: email can go out.
+    expect(await em.findOneOrFail(Business, { id: businessId })).toMatchObject({ emailFromAddress: 'hello@lotus.example', emailFromName: 'Lotus Yoga' });
     const locations = await em.find(Location, { businessId }, { orderBy: { id: 'asc' } });
     expect(locations.map((l) => l.phoneNumber)).toEqual([expect.stringMatching(/^\+1415/), request.locations[1].phone_number]);
     const bought = stack.sandbox.phoneNumbers().filter((n) => locations.some((l) => l.phoneNumberSid === n.sid));
