@@ -1,32 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordConsent } from '../../db/consent';
 import { Business } from '../../db/entities';
 import { isFinal } from '../../db/message-status';
 import { MESSAGE_ID_ARG, meaningOf, providerIdOf, recordSendGridEvents, type SendGridEventRow, type StoredSendGridEvent } from '../../db/sendgrid-events';
-import {
-  RequestConflict,
-  assertSameRequest,
-  findRequestMessages,
-  insertOutboundMessages,
-  openConversations,
-  resolveClients,
-  type Recipient,
-} from '../../db/sends';
 import { pgArray } from '../../db/sql';
-import { assertBusinessAccess } from '../auth';
-import { fingerprint } from '../canonical';
 import { passOnDeliveryNews, type MessageNews } from '../delivery-reports';
 import type { AppDeps } from '../deps';
-import { Conflict, NotFound, ValidationFailed } from '../errors';
+import { Conflict, ValidationFailed } from '../errors';
 import { UNSTORABLE } from '../middleware/body';
 import { route } from '../route';
-import { startConversationWorkflows } from '../conversation-workflows';
-import { startSendWorkflows } from '../send-workflows';
 import { bodyId, errorResponses, httpErrorSchema, requestId, timestamp, validationErrorSchema } from '../schemas/common';
 import { sendgridSignatureVerifier } from '../sendgrid-signature';
-import { checkStaffAndLocation, recipientError, sendResponse } from './sms';
+import { acceptSend, sendResponse } from '../send-requests';
 
 const MAX_RECIPIENTS = 1000;
 /** SendGrid posts a batch every 30 s or at 768 KB, whichever comes first; a batch may pass that mark a little. */
@@ -95,75 +81,12 @@ export function emailRoutes({ orm, temporal, config }: AppDeps) {
         409: { description: 'request_id reused with a different body, or the business has no email sender', schema: httpErrorSchema },
         ...errorResponses,
       },
-      handler: async (ctx, { body, principal }) => {
-        assertBusinessAccess(principal!, body.business_id);
-        const em = orm.em.fork() as EntityManager;
-        const { request_id: givenRequestId, ...content } = body;
-        const requestHash = fingerprint(content);
-        const requestIdValue = givenRequestId ?? randomUUID();
-
-        let messages = givenRequestId ? await findRequestMessages(em, body.business_id, givenRequestId) : [];
-        let repeated = messages.length > 0;
-        let openedConversationIds: number[] = [];
-        if (!repeated) {
-          const business = await em.findOne(Business, { id: body.business_id });
-          if (!business) throw new NotFound(`business ${body.business_id} not found`);
-          if (business.status !== 'ACTIVE') throw new Conflict(`business ${business.id} is ${business.status}, not ACTIVE`);
-          const from = senderOf(business, body.from);
-          await checkStaffAndLocation(em, body.business_id, body.staff_id, body.location_id);
-          const recipients: Recipient[] = body.recipients
-            ? body.recipients.map((r) => ({ clientId: r.client_id, to: r.to }))
-            : [{ clientId: body.client_id, to: body.to }];
-          const inserted = await em.transactional(async (tx) => {
-            const clients = await resolveClients(tx, body.business_id, 'email', recipients).catch(recipientError);
-            const conversations = await openConversations(tx, body.business_id, clients, body.location_id);
-            openedConversationIds = conversations.openedIds;
-            const unique = new Map(clients.map((c) => [c.email!.toLowerCase(), c]));
-            return insertOutboundMessages(
-              tx,
-              {
-                businessId: body.business_id,
-                channel: 'email',
-                requestId: requestIdValue,
-                requestHash,
-                fromAddress: from,
-                locationId: body.location_id,
-                staffId: body.staff_id,
-                body: body.text,
-                subject: body.subject,
-                html: body.html,
-                replyTo: body.reply_to,
-                mediaUrls: [],
-                sendAt: body.send_at,
-              },
-              [...unique.entries()].map(([to, client]) => ({ client, conversation: conversations.byClient.get(client.id)!, to, optedOut: client.emailOptOut })),
-            );
-          });
-          messages = inserted.messages;
-          repeated = inserted.created === 0;
-        }
-        try {
-          assertSameRequest(messages, requestHash);
-        } catch (error) {
-          if (error instanceof RequestConflict) throw new Conflict(error.message);
-          throw error;
-        }
-
-        await startConversationWorkflows(temporal, config.temporal.taskQueue, body.business_id, openedConversationIds);
-        const workflowIds = await startSendWorkflows(temporal, config.temporal.taskQueue, messages);
-        ctx.status = repeated ? 200 : 202;
-        ctx.body = {
-          request_id: requestIdValue,
-          messages: messages.map((m) => ({
-            message_id: m.id,
-            conversation_id: m.conversationId ?? null,
-            to: m.toAddress ?? null,
-            status: m.status,
-            error_code: m.errorCode ?? null,
-            workflow_id: workflowIds.get(m.id) ?? (m.status === 'CANCELED' ? null : `message-${m.id}`),
-          })),
-        };
-      },
+      handler: (ctx, { body, principal }) =>
+        acceptSend({ orm, temporal, config }, ctx, principal!, body, {
+          channel: 'email',
+          senderOf: async (_em, business) => senderOf(business, body.from),
+          content: { body: body.text, subject: body.subject, html: body.html, replyTo: body.reply_to, mediaUrls: [], sendAt: body.send_at },
+        }),
     }),
     route({
       method: 'post', path: '/email/webhook', tag: 'email', summary: 'SendGrid Event Webhook', access: 'provider',

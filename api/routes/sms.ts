@@ -2,20 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { Business, Client, Location, Message, Staff } from '../../db/entities';
+import { Business, Client, Location, Message } from '../../db/entities';
 import { storeProcessedMessage } from '../../db/inbound';
-import {
-  RecipientNotFound,
-  RecipientUnreachable,
-  RequestConflict,
-  assertSameRequest,
-  findRequestMessages,
-  insertOutboundMessages,
-  openConversations,
-  resolveClients,
-  sendingNumber,
-  type Recipient,
-} from '../../db/sends';
+import { findRequestMessages, sendingNumber } from '../../db/sends';
 import { assertBusinessAccess, canSee } from '../auth';
 import { fingerprint } from '../canonical';
 import { takeDeliveryReport } from '../delivery-reports';
@@ -23,8 +12,8 @@ import type { AppDeps } from '../deps';
 import { UNSTORABLE } from '../middleware/body';
 import { Conflict, NotFound, ValidationFailed } from '../errors';
 import { route } from '../route';
-import { notifyConversation, startConversationWorkflows } from '../conversation-workflows';
-import { startSendWorkflows } from '../send-workflows';
+import { notifyConversation } from '../conversation-workflows';
+import { acceptSend, checkStaffAndLocation, sendResponse } from '../send-requests';
 import { bodyId, errorResponses, httpErrorSchema, phoneNumber, requestId, timestamp } from '../schemas/common';
 import { messageJson, messageSchema } from '../schemas/message';
 
@@ -103,15 +92,6 @@ const smsStatusBody = z
     path: ['message_id'],
   });
 
-const queuedMessage = z.object({
-  message_id: z.number().int(),
-  conversation_id: z.number().int().nullable(),
-  to: z.string().nullable(),
-  status: z.string(),
-  error_code: z.string().nullable(),
-  workflow_id: z.string().nullable(),
-});
-export const sendResponse = z.object({ request_id: z.string(), messages: z.array(queuedMessage) }).meta({ id: 'SendAccepted' });
 
 export function smsRoutes({ orm, temporal, config }: AppDeps) {
   return [
@@ -128,74 +108,17 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
         409: { description: 'request_id reused with a different body, or the business cannot send', schema: errorResponses[403].schema },
         ...errorResponses,
       },
-      handler: async (ctx, { body, principal }) => {
-        assertBusinessAccess(principal!, body.business_id);
-        const em = orm.em.fork() as EntityManager;
-        const { request_id: givenRequestId, ...content } = body;
-        const requestHash = fingerprint(content);
-        const requestIdValue = givenRequestId ?? randomUUID();
-
-        let messages = givenRequestId ? await findRequestMessages(em, body.business_id, givenRequestId) : [];
-        let repeated = messages.length > 0;
-        let openedConversationIds: number[] = [];
-        if (!repeated) {
-          const business = await em.findOne(Business, { id: body.business_id });
-          if (!business) throw new NotFound(`business ${body.business_id} not found`);
-          if (business.status !== 'ACTIVE') throw new Conflict(`business ${business.id} is ${business.status}, not ACTIVE`);
-          await checkStaffAndLocation(em, body.business_id, body.staff_id, body.location_id);
-          const from = await resolveSender(em, body.business_id, body.from, body.location_id);
-          const recipients: Recipient[] = body.recipients
-            ? body.recipients.map((r) => ({ clientId: r.client_id, to: r.to }))
-            : [{ clientId: body.client_id, to: body.to }];
-          // Clients, conversations and messages are made together or not at all.
-          const inserted = await em.transactional(async (tx) => {
-            const clients = await resolveClients(tx, body.business_id, 'sms', recipients).catch(recipientError);
-            const conversations = await openConversations(tx, body.business_id, clients, body.location_id);
-            openedConversationIds = conversations.openedIds;
-            const unique = new Map(clients.map((c) => [c.phone!, c]));
-            return insertOutboundMessages(
-              tx,
-              {
-                businessId: body.business_id,
-                channel: 'sms',
-                requestId: requestIdValue,
-                requestHash,
-                fromAddress: from,
-                locationId: body.location_id,
-                staffId: body.staff_id,
-                body: body.body,
-                mediaUrls: body.media_urls ?? [],
-                sendAt: body.send_at,
-                category: body.transactional ? 'transactional' : 'standard',
-              },
-              [...unique.values()].map((client) => ({ client, conversation: conversations.byClient.get(client.id)!, to: client.phone!, optedOut: client.smsOptOut })),
-            );
-          });
-          messages = inserted.messages;
-          repeated = inserted.created === 0;
-        }
-        try {
-          assertSameRequest(messages, requestHash);
-        } catch (error) {
-          if (error instanceof RequestConflict) throw new Conflict(error.message);
-          throw error;
-        }
-
-        await startConversationWorkflows(temporal, config.temporal.taskQueue, body.business_id, openedConversationIds);
-        const workflowIds = await startSendWorkflows(temporal, config.temporal.taskQueue, messages);
-        ctx.status = repeated ? 200 : 202;
-        ctx.body = {
-          request_id: requestIdValue,
-          messages: messages.map((m) => ({
-            message_id: m.id,
-            conversation_id: m.conversationId ?? null,
-            to: m.toAddress ?? null,
-            status: m.status,
-            error_code: m.errorCode ?? null,
-            workflow_id: workflowIds.get(m.id) ?? (m.status === 'CANCELED' ? null : `message-${m.id}`),
-          })),
-        };
-      },
+      handler: (ctx, { body, principal }) =>
+        acceptSend({ orm, temporal, config }, ctx, principal!, body, {
+          channel: 'sms',
+          senderOf: (em, business) => resolveSender(em, business.id, body.from, body.location_id),
+          content: {
+            body: body.body,
+            mediaUrls: body.media_urls ?? [],
+            sendAt: body.send_at,
+            category: body.transactional ? 'transactional' : 'standard',
+          },
+        }),
     }),
     route({
       method: 'post', path: '/sms/record', tag: 'sms', summary: 'Record SMS message in database without sending', access: 'authenticated',
@@ -304,13 +227,6 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
   ];
 }
 
-export async function checkStaffAndLocation(em: EntityManager, businessId: number, staffId?: number, locationId?: number): Promise<void> {
-  if (staffId !== undefined && !(await em.findOne(Staff, { id: staffId, businessId }))) throw new NotFound(`staff ${staffId} not found`);
-  if (locationId !== undefined && !(await em.findOne(Location, { id: locationId, businessId }))) {
-    throw new NotFound(`location ${locationId} not found`);
-  }
-}
-
 /** The business's own number to send from: the one asked for (it must be theirs), or the location's. */
 async function resolveSender(em: EntityManager, businessId: number, from: string | undefined, locationId?: number): Promise<string> {
   if (from !== undefined) {
@@ -321,12 +237,4 @@ async function resolveSender(em: EntityManager, businessId: number, from: string
   const location = await sendingNumber(em, businessId, locationId);
   if (!location?.phoneNumber) throw new Conflict('this business has no SMS number to send from');
   return location.phoneNumber;
-}
-
-export function recipientError(error: unknown): never {
-  if (error instanceof RecipientNotFound) throw new NotFound(error.message);
-  if (error instanceof RecipientUnreachable) {
-    throw new ValidationFailed([{ loc: ['body', 'recipients', error.index, 'client_id'], msg: error.message, type: 'value_error' }]);
-  }
-  throw error;
 }
