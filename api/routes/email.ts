@@ -12,7 +12,10 @@ import { UNSTORABLE } from '../middleware/body';
 import { route } from '../route';
 import { bodyId, errorResponses, httpErrorSchema, requestId, timestamp, validationErrorSchema } from '../schemas/common';
 import { sendgridSignatureVerifier } from '../sendgrid-signature';
+import { acceptRecord } from '../record-requests';
 import { acceptSend, sendResponse } from '../send-requests';
+import { messageSchema } from '../schemas/message';
+import { statusUpdateRoute } from '../status-updates';
 
 const MAX_RECIPIENTS = 1000;
 /** SendGrid posts a batch every 30 s or at 768 KB, whichever comes first; a batch may pass that mark a little. */
@@ -48,6 +51,36 @@ export const emailSendBody = z
     if (b.text === undefined && b.html === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'give text, html or both' });
   })
   .meta({ id: 'EmailSendRequest' });
+
+export const emailRecordBody = z
+  .object({
+    business_id: bodyId,
+    client_id: bodyId.optional(),
+    to: emailAddress.optional().meta({ description: 'The client\'s address (created as a client if new); or give client_id' }),
+    direction: z.enum(['outbound', 'inbound']).default('outbound'),
+    subject: storable(998).optional(),
+    text: storable(200_000).optional(),
+    html: storable(200_000).optional(),
+    status: z
+      .string()
+      .max(20)
+      .transform((v) => v.trim().toUpperCase())
+      .pipe(z.enum(['RECORDED', 'RECEIVED', 'QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED']))
+      .optional()
+      .meta({ description: 'Default RECORDED (outbound) or RECEIVED (inbound)' }),
+    from: emailAddress.optional().meta({ description: 'The business\'s address it went through; default its verified sender' }),
+    location_id: bodyId.optional(),
+    staff_id: bodyId.optional(),
+    provider_message_id: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+    request_id: requestId.optional(),
+    sent_at: timestamp.optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if ((b.client_id === undefined) === (b.to === undefined)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'give exactly one of client_id or to' });
+    if (b.subject === undefined && b.text === undefined && b.html === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'give a subject, text or html' });
+  })
+  .meta({ id: 'EmailRecordRequest' });
 
 /** The fields of a SendGrid event we read; the rest is kept as it came. */
 const sendgridEvent = z.looseObject({
@@ -88,6 +121,32 @@ export function emailRoutes({ orm, temporal, config }: AppDeps) {
           content: { body: body.text, subject: body.subject, html: body.html, replyTo: body.reply_to, mediaUrls: [], sendAt: body.send_at },
         }),
     }),
+    route({
+      method: 'post', path: '/email/record', tag: 'email', summary: 'Record email message in database without sending', access: 'authenticated',
+      description:
+        'Keeps an email sent or received elsewhere in the client\'s conversation, without sending anything. The client is ' +
+        '`client_id` or `to` whatever the direction; `from` is the business\'s address (default its verified sender). ' +
+        'Repeating a `provider_message_id` or a `request_id` returns the first record with 200 (a `request_id` with a ' +
+        'different body is a 409). An inbound record counts as unread and re-opens the conversation.',
+      body: emailRecordBody,
+      responses: {
+        201: { description: 'Recorded', schema: messageSchema },
+        200: { description: 'Recorded before', schema: messageSchema },
+        409: { description: 'request_id reused with a different body, or provider_message_id of another business\'s message', schema: httpErrorSchema },
+        ...errorResponses,
+      },
+      handler: (ctx, { body, principal }) =>
+        acceptRecord({ orm, temporal, config }, ctx, principal!, body, {
+          channel: 'email',
+          ourAddress: async (_em, business) => {
+            const ours = body.from ?? business.emailFromAddress?.toLowerCase();
+            if (!ours) throw new ValidationFailed([{ loc: ['body', 'from'], msg: 'the business has no email sender: give from', type: 'missing' }]);
+            return ours;
+          },
+          content: { subject: body.subject, body: body.text, html: body.html, mediaUrls: [] },
+        }),
+    }),
+    statusUpdateRoute({ orm, temporal }, 'email'),
     route({
       method: 'post', path: '/email/webhook', tag: 'email', summary: 'SendGrid Event Webhook', access: 'provider',
       description:

@@ -21,7 +21,7 @@ import { startTestStack, type TestStack } from '../support/stack';
 // Ids: every field whose name ends in `_id` (or `_ids`, a list) names a row of some kind; the kind is the
 // longest known suffix of the name (`assigned_staff_id` is a staff id, `api_key_id` a key id).
 
-const KINDS = ['business', 'location', 'staff', 'client', 'conversation', 'message', 'provider_message', 'request', 'key', 'session', 'workflow'] as const;
+const KINDS = ['business', 'location', 'staff', 'client', 'conversation', 'message', 'provider_message', 'email_message', 'email_provider_message', 'request', 'key', 'session', 'workflow'] as const;
 type Kind = (typeof KINDS)[number];
 type TenantIds = Record<Kind, number | string>;
 
@@ -160,6 +160,7 @@ const NEEDED_QUERY: Record<string, Record<string, string>> = {
 /** Body fields a route needs although its schema cannot say so (one of several optional ones must be given). */
 const NEEDED_BODY: Record<string, Record<string, unknown>> = {
   'POST /email/send': { text: SAMPLE_TEXT },
+  'POST /email/record': { text: SAMPLE_TEXT },
 };
 
 function templatesOf(spec: Route): Template[] {
@@ -193,10 +194,16 @@ interface Filled {
   body: unknown;
 }
 
+/** Routes whose id fields name rows of another kind than the field's name says: an email's status takes an email. */
+const KIND_BY_ROUTE: Record<string, Record<string, Kind>> = {
+  'POST /email/status': { message_id: 'email_message', provider_message_id: 'email_provider_message' },
+  'POST /email/record': { provider_message_id: 'email_provider_message' },
+};
+
 /** The template's request, each id taken from the tenant `owner` picks for it. */
 function fill(template: Template, owner: (field: IdField) => TenantIds): Filled {
   const idFor = (place: Place) => (slot: Slot, at: (string | number)[]) => {
-    const kind = kindOf(slot.name);
+    const kind = KIND_BY_ROUTE[label(template.spec)]?.[slot.name] ?? kindOf(slot.name);
     if (!kind) throw new Error(`no fixture id for ${place} field ${slot.name}: add its kind to KINDS`);
     const id = owner({ place, name: slot.name, at: at.join('.') })[kind];
     return slot.many ? [id] : id;
@@ -354,6 +361,12 @@ async function arrangeTenant(name: string): Promise<Fixture> {
   const opened = await call('POST', '/auth/token', { key: key.api_key, body: { business_id: businessId, staff_id: extraStaff.id } });
   expect(opened.status).toBe(201);
   const session = await em.findOneOrFail(Session, { businessId }, { orderBy: { id: 'desc' } });
+  const mailed = await call('POST', '/email/send', {
+    body: { business_id: businessId, client_id: tenant.client.id, subject: 'Cross-tenant', text: messageBody, request_id: `${requestId}-email` },
+  });
+  expect(mailed.status).toBe(202);
+  const mail = await stack.env.client.workflow.getHandle(mailed.body.messages[0].workflow_id).result();
+  expect(mail.status).toBe('DELIVERED');
   const retry = await call('POST', '/messages/retry', { body: { business_id: businessId } });
   expect(retry.status).toBe(202);
 
@@ -372,6 +385,8 @@ async function arrangeTenant(name: string): Promise<Fixture> {
       conversation: queued.conversation_id,
       message: queued.message_id,
       provider_message: delivered.body.messages[0].provider_message_id,
+      email_message: mailed.body.messages[0].message_id,
+      email_provider_message: mail.providerMessageId!,
       request: requestId,
       // Another key of the business: the sweep's `key_id`, so the control's DELETE revokes this one.
       key: spare.id,

@@ -316,3 +316,36 @@ describe('sending through the sandbox', () => {
     expect(message.providerMessageId).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 });
+
+describe('POST /email/record and POST /email/status', () => {
+  test('an email sent elsewhere is kept, read, in the client\'s conversation; a repeat of its request_id returns it; nothing is mailed', async () => {
+    const to = uniqueEmail('recorded');
+    const body = { business_id: tenant.business.id, to, subject: 'Receipt', text: 'Thanks for your visit', status: 'delivered', request_id: `record-${to}` };
+    const recorded = await api(stack.baseUrl, 'POST', '/email/record', { body });
+    expect(recorded.status).toBe(201);
+    expect(recorded.body).toMatchObject({ channel: 'email', direction: 'outbound', status: 'DELIVERED', from: SENDER, to, subject: 'Receipt', is_read: true });
+    expect(mailsTo(to)).toEqual([]);
+    const again = await api(stack.baseUrl, 'POST', '/email/record', { body });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(recorded.body.id);
+
+    const inbound = await api(stack.baseUrl, 'POST', '/email/record', {
+      body: { business_id: tenant.business.id, to, direction: 'inbound', subject: 'Re: Receipt', text: 'Can I book again?' },
+    });
+    expect(inbound.body).toMatchObject({ direction: 'inbound', status: 'RECEIVED', from: to, to: SENDER, is_read: false, conversation_id: recorded.body.conversation_id });
+  });
+
+  test('delivery news for an email from elsewhere is applied by the same rules; an SMS id is no email', async () => {
+    const to = uniqueEmail('status');
+    const accepted = await send({ to, text: 'Hello', request_id: `status-${to}` });
+    const sent = await settled(`status-${to}`, (m) => m.status === 'DELIVERED');
+    const opened = await api(stack.baseUrl, 'POST', '/email/status', { body: { provider_message_id: sent.provider_message_id, status: 'read' } });
+    expect(opened.status).toBe(202);
+    expect(opened.body).toMatchObject({ message_id: accepted.body.messages[0].message_id, status: 'READ' });
+    const late = await api(stack.baseUrl, 'POST', '/email/status', { body: { message_id: sent.message_id, status: 'queued' } });
+    expect(late.body.status).toBe('READ');
+
+    const sms = await api(stack.baseUrl, 'POST', '/sms/record', { body: { business_id: tenant.business.id, to: '+14155550123', body: 'x' } });
+    expect((await api(stack.baseUrl, 'POST', '/email/status', { body: { message_id: sms.body.id, status: 'delivered' } })).status).toBe(404);
+  });
+});
