@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client as TemporalClient } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { applyDeliveryEvents, applyDeliveryEventsOf, recordDeliveryReport, type DeliveryReport, type RecordedReport } from '../db/delivery';
+import { applyDeliveryEvents, applyDeliveryEventsOf, recordAndApplyDeliveryReport, recordDeliveryReport, type DeliveryReport, type RecordedReport } from '../db/delivery';
 import type { MessageStatus } from '../db/message-status';
 import { isFinal } from '../db/message-status';
 import { deliveryStatusSignal, sendMessageWorkflowId } from '../workflows/definitions';
@@ -11,13 +11,10 @@ import { deliveryStatusSignal, sendMessageWorkflowId } from '../workflows/defini
  * two workflow tasks fewer per send), as is news for a send whose workflow has ended.
  */
 export async function takeDeliveryReport(em: EntityManager, temporal: TemporalClient, report: DeliveryReport): Promise<RecordedReport> {
+  if (report.status === null || !isFinal(report.status)) return recordAndApplyDeliveryReport(em, report);
   const recorded = await recordDeliveryReport(em, report);
   const { event, message, duplicate } = recorded;
   if (duplicate || !event || !message) return recorded;
-  if (report.status === null || !isFinal(report.status)) {
-    await applyDeliveryEvents(em, message.id);
-    return recorded;
-  }
   try {
     await temporal.workflow.getHandle(sendMessageWorkflowId(message.id)).signal(deliveryStatusSignal, { eventId: event.id, status: report.status });
   } catch (error) {

@@ -39,35 +39,51 @@ async function lockProviderMessage(em: EntityManager, provider: string, provider
  * not know its provider id yet; the event then waits for it (see adoptWaitingEvents).
  */
 export async function recordDeliveryReport(em: EntityManager, report: DeliveryReport): Promise<RecordedReport> {
+  return em.transactional((tx) => recordIn(tx, report, false));
+}
+
+/**
+ * recordDeliveryReport and applyDeliveryEvents in one transaction, for news applied where it
+ * arrives: one lock, one commit and one read of the message fewer than the two steps apart.
+ */
+export async function recordAndApplyDeliveryReport(em: EntityManager, report: DeliveryReport): Promise<RecordedReport> {
   return em.transactional(async (tx) => {
-    if (report.providerMessageId) await lockProviderMessage(tx, report.provider, report.providerMessageId);
-    const message = report.messageId
-      ? await tx.findOne(Message, { id: report.messageId })
-      : report.providerMessageId
-        ? await tx.findOne(Message, { channel: report.channel, providerMessageId: report.providerMessageId })
-        : null;
-    const rows = await tx.execute(
-      `insert into message_status_events (message_id, provider, provider_message_id, provider_event_id, status, raw_status,
-         error_code, error_message, payload, occurred_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
-       on conflict (provider, provider_event_id) where provider_event_id is not null do nothing
-       returning *`,
-      [
-        message?.id ?? null,
-        report.provider,
-        report.providerMessageId ?? message?.providerMessageId ?? null,
-        report.providerEventId ?? null,
-        report.status,
-        report.rawStatus,
-        report.errorCode ?? null,
-        report.errorMessage ?? null,
-        JSON.stringify(report.payload),
-        report.occurredAt ?? null,
-      ],
-    );
-    const event = rows.length > 0 ? tx.map(MessageStatusEvent, rows[0]) : null;
-    return { event, message, duplicate: event === null };
+    const recorded = await recordIn(tx, report, true);
+    if (recorded.event && recorded.message) await applyLockedEvents(tx, [recorded.message]);
+    return recorded;
   });
+}
+
+/** With `lockMessage`, the message row is locked as applyDeliveryEventsOf would lock it (after the advisory lock, as always). */
+async function recordIn(tx: EntityManager, report: DeliveryReport, lockMessage: boolean): Promise<RecordedReport> {
+  if (report.providerMessageId) await lockProviderMessage(tx, report.provider, report.providerMessageId);
+  const lock = lockMessage ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
+  const message = report.messageId
+    ? await tx.findOne(Message, { id: report.messageId }, lock)
+    : report.providerMessageId
+      ? await tx.findOne(Message, { channel: report.channel, providerMessageId: report.providerMessageId }, lock)
+      : null;
+  const rows = await tx.execute(
+    `insert into message_status_events (message_id, provider, provider_message_id, provider_event_id, status, raw_status,
+       error_code, error_message, payload, occurred_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
+     on conflict (provider, provider_event_id) where provider_event_id is not null do nothing
+     returning *`,
+    [
+      message?.id ?? null,
+      report.provider,
+      report.providerMessageId ?? message?.providerMessageId ?? null,
+      report.providerEventId ?? null,
+      report.status,
+      report.rawStatus,
+      report.errorCode ?? null,
+      report.errorMessage ?? null,
+      JSON.stringify(report.payload),
+      report.occurredAt ?? null,
+    ],
+  );
+  const event = rows.length > 0 ? tx.map(MessageStatusEvent, rows[0]) : null;
+  return { event, message, duplicate: event === null };
 }
 
 /**
@@ -108,25 +124,31 @@ export async function applyDeliveryEventsOf(em: EntityManager, messageIds: numbe
   if (ids.length === 0) return [];
   return em.transactional(async (tx) => {
     const messages = await tx.find(Message, { id: { $in: ids } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
-    const byId = new Map(messages.map((m) => [m.id, m]));
-    // Read-only: the events are marked applied in one statement below, not flushed one by one.
-    const events = await tx.find(
-      MessageStatusEvent,
-      { messageId: { $in: ids }, appliedAt: null },
-      { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], fields: ['messageId', 'status', 'occurredAt', 'receivedAt', 'errorCode', 'errorMessage'], disableIdentityMap: true },
-    );
-    for (const event of events) {
-      const message = byId.get(event.messageId!);
-      if (message && event.status) {
-        message.applyDelivery({
-          status: event.status,
-          at: event.occurredAt ?? event.receivedAt,
-          errorCode: event.errorCode,
-          errorMessage: event.errorMessage,
-        });
-      }
-    }
-    if (events.length > 0) await tx.nativeUpdate(MessageStatusEvent, { id: { $in: events.map((e) => e.id) } }, { appliedAt: new Date() });
+    await applyLockedEvents(tx, messages);
     return messages;
   });
+}
+
+/** Applies the waiting events of messages whose rows this transaction has locked; one flush. */
+async function applyLockedEvents(tx: EntityManager, messages: Message[]): Promise<void> {
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  // Read-only: the events are marked applied in one statement below, not flushed one by one.
+  const events = await tx.find(
+    MessageStatusEvent,
+    { messageId: { $in: [...byId.keys()] }, appliedAt: null },
+    { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], fields: ['messageId', 'status', 'occurredAt', 'receivedAt', 'errorCode', 'errorMessage'], disableIdentityMap: true },
+  );
+  for (const event of events) {
+    const message = byId.get(event.messageId!);
+    if (message && event.status) {
+      message.applyDelivery({
+        status: event.status,
+        at: event.occurredAt ?? event.receivedAt,
+        errorCode: event.errorCode,
+        errorMessage: event.errorMessage,
+      });
+    }
+  }
+  if (events.length > 0) await tx.nativeUpdate(MessageStatusEvent, { id: { $in: events.map((e) => e.id) } }, { appliedAt: new Date() });
+  await tx.flush();
 }

@@ -1,0 +1,109 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomBytes } from 'node:crypto';
+import { adoptWaitingEvents, recordAndApplyDeliveryReport, recordDeliveryReport, type DeliveryReport } from '../../db/delivery';
+import { Message, MessageStatusEvent } from '../../db/entities';
+import { createOrm, type Orm } from '../../db/orm';
+import { createTenant, type Tenant } from '../support/factories';
+import { testDatabaseUrl } from '../support/stack';
+
+let orm: Orm;
+let tenant: Tenant;
+const em = () => orm.em.fork() as EntityManager;
+
+beforeAll(async () => {
+  orm = await createOrm(testDatabaseUrl(), { poolMax: 8 });
+  tenant = await createTenant(em());
+});
+
+afterAll(async () => {
+  await orm?.close();
+});
+
+const newSid = () => `SM${randomBytes(16).toString('hex')}`;
+
+/** An outbound SMS the provider has taken (QUEUED, with its sid). */
+async function queuedMessage(sid = newSid()): Promise<Message> {
+  const e = em();
+  const message = e.create(Message, { businessId: tenant.business.id, channel: 'sms', direction: 'outbound', toAddress: '+15550002222', fromAddress: tenant.location.phoneNumber });
+  await e.flush();
+  message.markAccepted(sid, new Date());
+  await e.flush();
+  return message;
+}
+
+const report = (sid: string, rawStatus: string, status: DeliveryReport['status'], token?: string): DeliveryReport => ({
+  provider: 'twilio',
+  channel: 'sms',
+  providerMessageId: sid,
+  providerEventId: token,
+  rawStatus,
+  status,
+  occurredAt: new Date(),
+  payload: { MessageStatus: rawStatus },
+});
+
+const reload = (id: number) => em().findOneOrFail(Message, { id });
+const eventsOf = (messageId: number) => em().find(MessageStatusEvent, { messageId }, { orderBy: { id: 'asc' } });
+
+describe('recordAndApplyDeliveryReport', () => {
+  test('a `sent` for a QUEUED message is kept and applied in the same call', async () => {
+    const message = await queuedMessage();
+
+    const recorded = await recordAndApplyDeliveryReport(em(), report(message.providerMessageId!, 'sent', 'SENT', `t-${message.id}`));
+
+    expect(recorded).toMatchObject({ duplicate: false, message: { id: message.id } });
+    expect((await reload(message.id)).status).toBe('SENT');
+    expect((await eventsOf(message.id)).map((e) => [e.rawStatus, e.appliedAt !== null])).toEqual([['sent', true]]);
+  });
+
+  test('when a late `sent` arrives after `delivered`, the status stays DELIVERED and the event is kept', async () => {
+    const message = await queuedMessage();
+    await recordDeliveryReport(em(), report(message.providerMessageId!, 'delivered', 'DELIVERED'));
+    await recordAndApplyDeliveryReport(em(), report(message.providerMessageId!, 'queued', 'QUEUED'));
+
+    await recordAndApplyDeliveryReport(em(), report(message.providerMessageId!, 'sent', 'SENT'));
+
+    expect((await reload(message.id)).status).toBe('DELIVERED');
+    expect((await eventsOf(message.id)).map((e) => [e.rawStatus, e.appliedAt !== null])).toEqual([
+      ['delivered', true],
+      ['queued', true],
+      ['sent', true],
+    ]);
+  });
+
+  test('the same idempotency token twice is stored once and the repeat changes nothing', async () => {
+    const message = await queuedMessage();
+    const token = `t-${message.id}-again`;
+
+    const first = await recordAndApplyDeliveryReport(em(), report(message.providerMessageId!, 'sent', 'SENT', token));
+    const again = await recordAndApplyDeliveryReport(em(), report(message.providerMessageId!, 'sent', 'SENT', token));
+
+    expect([first.duplicate, again.duplicate]).toEqual([false, true]);
+    expect(await eventsOf(message.id)).toHaveLength(1);
+  });
+
+  test('news for a sid no message has yet is kept waiting, and applied once the send adopts it', async () => {
+    const sid = newSid();
+
+    const recorded = await recordAndApplyDeliveryReport(em(), report(sid, 'sent', 'SENT'));
+    const message = await queuedMessage(sid);
+    const adopted = await adoptWaitingEvents(em(), message, 'twilio');
+    await recordAndApplyDeliveryReport(em(), report(sid, 'queued', 'QUEUED'));
+
+    expect(recorded).toMatchObject({ duplicate: false, message: null });
+    expect(adopted).toBe(1);
+    expect((await reload(message.id)).status).toBe('SENT');
+  });
+
+  test('concurrent callbacks of one message all end up kept and applied, the status at the furthest', async () => {
+    const message = await queuedMessage();
+    const words: [string, DeliveryReport['status']][] = [['sent', 'SENT'], ['queued', 'QUEUED'], ['sent', 'SENT'], ['sending', 'QUEUED'], ['accepted', 'QUEUED']];
+
+    await Promise.all(words.map(([raw, status], i) => recordAndApplyDeliveryReport(em(), report(message.providerMessageId!, raw, status, `t-${message.id}-c${i}`))));
+
+    expect((await reload(message.id)).status).toBe('SENT');
+    const events = await eventsOf(message.id);
+    expect(events).toHaveLength(words.length);
+    expect(events.every((e) => e.appliedAt !== null)).toBe(true);
+  });
+});
