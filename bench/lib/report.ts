@@ -97,11 +97,11 @@ export function table(phases: Partial<Record<'orchestrated' | 'direct', PhaseRes
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
-export function writeResults(results: object, label?: string): string {
+export function writeResults(results: object, label?: string, benchmark = 'send-throughput'): string {
   const dir = path.resolve(__dirname, '..', 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-  const file = path.join(dir, `send-throughput-${stamp}${label ? `-${label.replace(/[^\w.-]+/g, '_')}` : ''}.json`);
+  const file = path.join(dir, `${benchmark}-${stamp}${label ? `-${label.replace(/[^\w.-]+/g, '_')}` : ''}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   return file;
 }

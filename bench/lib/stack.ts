@@ -34,11 +34,11 @@ export interface BenchDatabase {
 }
 
 /**
- * DATABASE_URL as given (used as it is and kept), else omega_bench on the local server, dropped
+ * DATABASE_URL as given (used as it is and kept), else `ownUrl` (omega_bench) on the local server, dropped
  * and created anew, and dropped again at the end.
  */
-export async function prepareDatabase(life: Lifecycle, givenUrl: string | undefined): Promise<BenchDatabase> {
-  const url = givenUrl ?? DEFAULT_BENCH_DATABASE_URL;
+export async function prepareDatabase(life: Lifecycle, givenUrl: string | undefined, ownUrl = DEFAULT_BENCH_DATABASE_URL): Promise<BenchDatabase> {
+  const url = givenUrl ?? ownUrl;
   assertLoopback(url, 'DATABASE_URL');
   const fresh = givenUrl === undefined;
   if (fresh) {
