@@ -76,8 +76,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       const previousStatus = current.status;
       if (request.status === previousStatus) return { conversationId, status: previousStatus, previousStatus, changed: false };
       refuseInvalidMove(previousStatus, request);
-      const result = await refusalsAsFailures(() => db.changeConversationStatus({ conversationId, request, at: Date.now() }));
-      state = result.snapshot;
+      const at = Date.now();
+      const result = await refusalsAsFailures(() => db.changeConversationStatus({ conversationId, request, at }));
+      // A move counts as activity: a conversation re-opened or back from a snooze gets its full time before auto-resolve.
+      state = { ...result.snapshot, lastActivityAt: Math.max(result.snapshot.lastActivityAt, at) };
       rescheduled = true;
       return { conversationId, status: state.status, previousStatus, changed: result.changed };
     });
@@ -120,7 +122,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const deadline = nextDeadline(state);
     const waitMs = deadline !== undefined ? Math.max(0, deadline - Date.now()) : autoResolves(state.status) || state.status === 'SNOOZED' ? undefined : IDLE_END_MS;
     rescheduled = false;
-    const wake = () => arrived.length > 0 || rescheduled;
+    // A long history wakes the loop too: updates that move no deadline (assignments, no-ops) grow it as well.
+    const wake = () => arrived.length > 0 || rescheduled || workflowInfo().historyLength > historyLimit || workflowInfo().continueAsNewSuggested;
     const woken = waitMs === undefined ? (await condition(wake), true) : await condition(wake, waitMs);
 
     if (arrived.length > 0) {
@@ -138,7 +141,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
     if (workflowInfo().historyLength > historyLimit || workflowInfo().continueAsNewSuggested) {
       await condition(() => allHandlersFinished() && changing === 0);
-      await continueAsNew<typeof conversation>({ conversationId, carried: state, historyLimit: input.historyLimit });
+      // A message signalled meanwhile is handled first: continue-as-new would drop it.
+      if (arrived.length === 0) await continueAsNew<typeof conversation>({ conversationId, carried: state, historyLimit: input.historyLimit });
     }
   }
 
