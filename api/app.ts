@@ -21,6 +21,7 @@ import { onboardingRoutes } from './routes/onboarding';
 import { sessionRoutes } from './routes/sessions';
 import { smsRoutes } from './routes/sms';
 import { twilioRoutes } from './routes/twilio';
+import { voiceCallRoutes } from './routes/voice-calls';
 
 /** Every route of the API, in one table: served, documented and swept by the tests from here. */
 export function apiRoutes(deps: AppDeps): Route[] {
@@ -32,6 +33,7 @@ export function apiRoutes(deps: AppDeps): Route[] {
     ...smsRoutes(deps),
     ...emailRoutes(deps),
     ...twilioRoutes(deps),
+    ...voiceCallRoutes(deps),
     ...messageRoutes(deps),
     ...locationRoutes(deps),
     ...businessSettingsRoutes(deps),

@@ -72,6 +72,8 @@ export interface Config {
     apiKeySid?: string;
     apiKeySecret?: string;
     twimlAppSid?: string;
+    /** The API key that signs voice Access Tokens (Twilio accepts no auth token for them); a development key in sandbox mode. */
+    accessTokenKey?: { sid: string; secret: string };
     /** Where the Twilio REST client sends its requests; undefined means Twilio itself. */
     baseUrl?: string;
   };
@@ -124,7 +126,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authToken: e.TWILIO_AUTH_TOKEN ?? SANDBOX_DEFAULTS.authToken,
       apiKeySid: e.TWILIO_API_KEY_SID,
       apiKeySecret: e.TWILIO_API_KEY_SECRET,
-      twimlAppSid: e.TWILIO_TWIML_APP_SID,
+      twimlAppSid: e.TWILIO_TWIML_APP_SID ?? (sandbox ? SANDBOX_DEFAULTS.twimlAppSid : undefined),
+      accessTokenKey:
+        e.TWILIO_API_KEY_SID && e.TWILIO_API_KEY_SECRET
+          ? { sid: e.TWILIO_API_KEY_SID, secret: e.TWILIO_API_KEY_SECRET }
+          : sandbox
+            ? { sid: SANDBOX_DEFAULTS.apiKeySid, secret: SANDBOX_DEFAULTS.apiKeySecret }
+            : undefined,
       baseUrl: sandboxUrl,
     },
     sendgrid: {
