@@ -381,7 +381,7 @@ describe('POST /messages/retry', () => {
 
     const progress = await eventually(
       async () => (await api(stack.baseUrl, 'GET', `/messages/retry/${started.body.workflow_id}`)).body,
-      (p) => p.done === true,
+      (p) => p.status === 'COMPLETED',
       30_000,
     );
     expect(progress).toMatchObject({ status: 'COMPLETED', matched: 3, retried: 3, succeeded: 1, failed: 2 });
