@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Business, Client, Message } from '../db/entities';
@@ -12,7 +13,23 @@ import { notifyConversation } from './conversation-workflows';
 import type { AppDeps } from './deps';
 import { Conflict, NotFound, ValidationFailed } from './errors';
 import { checkStaffAndLocation } from './send-requests';
+import { bodyId, requestId, statusWordOf, timestamp } from './schemas/common';
 import { messageJson } from './schemas/message';
+
+/** The fields every record request body has, whatever its channel (the channel adds its content, `to` and `from`). */
+export const recordFields = {
+  business_id: bodyId,
+  client_id: bodyId.optional(),
+  direction: z.enum(['outbound', 'inbound']).default('outbound'),
+  status: statusWordOf(['RECORDED', 'RECEIVED', 'QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED'])
+    .optional()
+    .meta({ description: 'Default RECORDED (outbound) or RECEIVED (inbound)' }),
+  location_id: bodyId.optional(),
+  staff_id: bodyId.optional(),
+  provider_message_id: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  request_id: requestId.optional(),
+  sent_at: timestamp.optional(),
+};
 
 /** The fields every record request has, whatever its channel. */
 export interface RecordRequestBody {

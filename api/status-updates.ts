@@ -7,14 +7,10 @@ import type { AppDeps } from './deps';
 import { NotFound } from './errors';
 import { UNSTORABLE } from './middleware/body';
 import { route } from './route';
-import { bodyId, errorResponses, timestamp } from './schemas/common';
+import { bodyId, errorResponses, statusWordOf, timestamp } from './schemas/common';
 
 /** The statuses delivery news can bring, in any case. */
-const deliveryStatus = z
-  .string()
-  .max(20)
-  .transform((v) => v.trim().toUpperCase())
-  .pipe(z.enum(['QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED']));
+const deliveryStatus = statusWordOf(['QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED']);
 
 const statusUpdateBody = z
   .object({

@@ -12,7 +12,7 @@ import { UNSTORABLE } from '../middleware/body';
 import { route } from '../route';
 import { bodyId, errorResponses, httpErrorSchema, requestId, timestamp, validationErrorSchema } from '../schemas/common';
 import { sendgridSignatureVerifier } from '../sendgrid-signature';
-import { acceptRecord } from '../record-requests';
+import { acceptRecord, recordFields } from '../record-requests';
 import { acceptSend, sendResponse } from '../send-requests';
 import { messageSchema } from '../schemas/message';
 import { statusUpdateRoute } from '../status-updates';
@@ -54,26 +54,12 @@ export const emailSendBody = z
 
 export const emailRecordBody = z
   .object({
-    business_id: bodyId,
-    client_id: bodyId.optional(),
+    ...recordFields,
     to: emailAddress.optional().meta({ description: 'The client\'s address (created as a client if new); or give client_id' }),
-    direction: z.enum(['outbound', 'inbound']).default('outbound'),
     subject: storable(998).optional(),
     text: storable(200_000).optional(),
     html: storable(200_000).optional(),
-    status: z
-      .string()
-      .max(20)
-      .transform((v) => v.trim().toUpperCase())
-      .pipe(z.enum(['RECORDED', 'RECEIVED', 'QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED']))
-      .optional()
-      .meta({ description: 'Default RECORDED (outbound) or RECEIVED (inbound)' }),
     from: emailAddress.optional().meta({ description: 'The business\'s address it went through; default its verified sender' }),
-    location_id: bodyId.optional(),
-    staff_id: bodyId.optional(),
-    provider_message_id: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
-    request_id: requestId.optional(),
-    sent_at: timestamp.optional(),
   })
   .strict()
   .superRefine((b, ctx) => {

@@ -6,7 +6,7 @@ import type { AppDeps } from '../deps';
 import { UNSTORABLE } from '../middleware/body';
 import { Conflict, ValidationFailed } from '../errors';
 import { route } from '../route';
-import { acceptRecord } from '../record-requests';
+import { acceptRecord, recordFields } from '../record-requests';
 import { acceptSend, sendResponse } from '../send-requests';
 import { statusUpdateRoute } from '../status-updates';
 import { bodyId, errorResponses, httpErrorSchema, phoneNumber, requestId, timestamp } from '../schemas/common';
@@ -41,24 +41,10 @@ export const smsSendBody = z
 
 export const smsRecordBody = z
   .object({
-    business_id: bodyId,
-    client_id: bodyId.optional(),
+    ...recordFields,
     to: phoneNumber.optional().meta({ description: 'The client\'s number (created as a client if new); or give client_id' }),
-    direction: z.enum(['outbound', 'inbound']).default('outbound'),
     body: z.string().min(1).max(1600).refine((v) => !UNSTORABLE.test(v), 'must not contain NUL characters or unpaired surrogates'),
-    status: z
-      .string()
-      .max(20)
-      .transform((v) => v.trim().toUpperCase())
-      .pipe(z.enum(['RECORDED', 'RECEIVED', 'QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED']))
-      .optional()
-      .meta({ description: 'Default RECORDED (outbound) or RECEIVED (inbound)' }),
     from: phoneNumber.optional().meta({ description: 'The business\'s number it went through; default the location\'s' }),
-    location_id: bodyId.optional(),
-    staff_id: bodyId.optional(),
-    provider_message_id: z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
-    request_id: requestId.optional(),
-    sent_at: timestamp.optional(),
     media_urls: z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(10).default([]),
   })
   .strict()

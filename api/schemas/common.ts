@@ -39,6 +39,14 @@ export const timestamp = z.iso
   .transform((v) => new Date(v))
   .refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must be between years 0001 and 9999');
 
+/** A status word of our own, in any case, from `allowed`. */
+export const statusWordOf = <const T extends readonly [string, ...string[]]>(allowed: T) =>
+  z
+    .string()
+    .max(20)
+    .transform((v) => v.trim().toUpperCase())
+    .pipe(z.enum(allowed));
+
 export const httpErrorSchema = z
   .object({ detail: z.string() })
   .meta({ id: 'HTTPError', description: 'An error with a human readable reason' });

@@ -4,18 +4,14 @@ import type { ConversationListItem, FilterCounts, HistoryEntry } from '../../db/
 import { CHANNELS, DIRECTIONS, MESSAGE_STATUSES } from '../../db/message-status';
 import { UNSTORABLE } from '../middleware/body';
 import { lastMessageSchema, searchText } from './client';
-import { bodyId, textId, timestamp } from './common';
+import { bodyId, statusWordOf, textId, timestamp } from './common';
 import { booleanText, cursorPaginated, cursorText, pageQuery, paginated } from './pagination';
 
 const iso = z.string().meta({ format: 'date-time' });
 const isoOrNull = (d?: Date | null) => (d ? d.toISOString() : null);
 
 /** A status word in any case, returned upper-case. */
-export const statusWord = z
-  .string()
-  .max(20)
-  .transform((v) => v.trim().toUpperCase())
-  .pipe(z.enum(CONVERSATION_STATUSES));
+export const statusWord = statusWordOf(CONVERSATION_STATUSES);
 
 /** A repeatable (`status=A&status=B`) or comma-separated query list of status words. */
 const statusList = z
@@ -64,12 +60,7 @@ export const timelineQuery = z.object({
   cursor: cursorText.optional(),
   channel: z.enum(CHANNELS).optional(),
   direction: z.enum(DIRECTIONS).optional(),
-  status: z
-    .string()
-    .max(20)
-    .transform((v) => v.trim().toUpperCase())
-    .pipe(z.enum(MESSAGE_STATUSES))
-    .optional(),
+  status: statusWordOf(MESSAGE_STATUSES).optional(),
   is_read: booleanText.optional(),
   before: timestamp.optional(),
   after: timestamp.optional(),
