@@ -73,8 +73,11 @@ export function createMessageActivities({ orm, config }: Pick<ActivityDeps, 'orm
   return {
     async prepareSend({ messageId }: { messageId: number }): Promise<PrepareSendResult> {
       const em = orm.em.fork() as EntityManager;
-      await markDue(em, messageId);
-      const message = await em.findOneOrFail(Message, { id: messageId });
+      let message = await em.findOneOrFail(Message, { id: messageId });
+      if (message.status === 'SCHEDULED' && !(message.sendAt && message.sendAt > new Date())) {
+        await markDue(em, messageId);
+        message = await em.findOneOrFail(Message, { id: messageId }, { refresh: true });
+      }
       // Compliance replies (the answer to STOP) go out to numbers that just opted out, as carriers require.
       if ((message.status === 'PENDING' || message.status === 'SCHEDULED') && message.category !== 'compliance') {
         const client = message.clientId ? await em.findOne(Client, { id: message.clientId }) : null;

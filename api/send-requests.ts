@@ -20,6 +20,7 @@ import { fingerprint } from './canonical';
 import { startConversationWorkflows } from './conversation-workflows';
 import type { AppDeps } from './deps';
 import { Conflict, NotFound, ValidationFailed } from './errors';
+import { errorResponses, httpErrorSchema } from './schemas/common';
 import { startSendWorkflows } from './send-workflows';
 
 const queuedMessage = z.object({
@@ -31,6 +32,15 @@ const queuedMessage = z.object({
   workflow_id: z.string().nullable(),
 });
 export const sendResponse = z.object({ request_id: z.string(), messages: z.array(queuedMessage) }).meta({ id: 'SendAccepted' });
+
+/** The answers of a send route; `conflict` says what besides a reused request_id makes it a 409. */
+export const sendResponses = (conflict: string) =>
+  ({
+    202: { description: 'Queued', schema: sendResponse },
+    200: { description: 'A repeat of an earlier request: its messages, nothing sent again', schema: sendResponse },
+    409: { description: `request_id reused with a different body, or ${conflict}`, schema: httpErrorSchema },
+    ...errorResponses,
+  }) as const;
 
 /** The fields every send request has, whatever its channel. */
 export interface SendRequestBody {

@@ -13,7 +13,7 @@ import { route } from '../route';
 import { bodyId, errorResponses, httpErrorSchema, requestId, timestamp, validationErrorSchema } from '../schemas/common';
 import { sendgridSignatureVerifier } from '../sendgrid-signature';
 import { acceptRecord, recordFields } from '../record-requests';
-import { acceptSend, sendResponse } from '../send-requests';
+import { acceptSend, sendResponses } from '../send-requests';
 import { messageSchema } from '../schemas/message';
 import { statusUpdateRoute } from '../status-updates';
 
@@ -94,12 +94,7 @@ export function emailRoutes({ orm, temporal, config }: AppDeps) {
         'returns the original messages with 200 and sends nothing again; the same `request_id` with a different body is a 409. ' +
         'Recipients who opted out of email are stored as CANCELED with error_code OPTED_OUT.',
       body: emailSendBody,
-      responses: {
-        202: { description: 'Queued', schema: sendResponse },
-        200: { description: 'A repeat of an earlier request: its messages, nothing sent again', schema: sendResponse },
-        409: { description: 'request_id reused with a different body, or the business has no email sender', schema: httpErrorSchema },
-        ...errorResponses,
-      },
+      responses: sendResponses('the business has no email sender'),
       handler: (ctx, { body, principal }) =>
         acceptSend({ orm, temporal, config }, ctx, principal!, body, {
           channel: 'email',

@@ -7,7 +7,7 @@ import { UNSTORABLE } from '../middleware/body';
 import { Conflict, ValidationFailed } from '../errors';
 import { route } from '../route';
 import { acceptRecord, recordFields } from '../record-requests';
-import { acceptSend, sendResponse } from '../send-requests';
+import { acceptSend, sendResponses } from '../send-requests';
 import { statusUpdateRoute } from '../status-updates';
 import { bodyId, errorResponses, httpErrorSchema, phoneNumber, requestId, timestamp } from '../schemas/common';
 import { messageSchema } from '../schemas/message';
@@ -51,8 +51,6 @@ export const smsRecordBody = z
   .refine((b) => (b.client_id === undefined) !== (b.to === undefined), { message: 'give exactly one of client_id or to', path: ['to'] })
   .meta({ id: 'SmsRecordRequest' });
 
-
-
 export function smsRoutes({ orm, temporal, config }: AppDeps) {
   return [
     route({
@@ -62,12 +60,7 @@ export function smsRoutes({ orm, temporal, config }: AppDeps) {
         '`request_id` returns the original messages with 200 and sends nothing again; the same `request_id` with a ' +
         'different body is a 409. Opted-out recipients are stored as CANCELED with error_code OPTED_OUT.',
       body: smsSendBody,
-      responses: {
-        202: { description: 'Queued', schema: sendResponse },
-        200: { description: 'A repeat of an earlier request: its messages, nothing sent again', schema: sendResponse },
-        409: { description: 'request_id reused with a different body, or the business cannot send', schema: errorResponses[403].schema },
-        ...errorResponses,
-      },
+      responses: sendResponses('the business cannot send'),
       handler: (ctx, { body, principal }) =>
         acceptSend({ orm, temporal, config }, ctx, principal!, body, {
           channel: 'sms',

@@ -16,16 +16,16 @@ export const pageQuery = {
   page_size: positiveIntText(MAX_PAGE_SIZE).default(20),
 };
 
+const pageFields = <T extends z.ZodType>(item: T) => ({
+  items: z.array(item),
+  page: z.number().int(),
+  page_size: z.number().int(),
+  total: z.number().int(),
+  pages: z.number().int(),
+});
+
 export function paginated<T extends z.ZodType>(item: T, id: string) {
-  return z
-    .object({
-      items: z.array(item),
-      page: z.number().int(),
-      page_size: z.number().int(),
-      total: z.number().int(),
-      pages: z.number().int(),
-    })
-    .meta({ id });
+  return z.object(pageFields(item)).meta({ id });
 }
 
 export function pageOf<T>(items: T[], total: number, page: number, pageSize: number) {
@@ -73,11 +73,7 @@ function decodeCursor(value: string): Keyset | null {
 export function cursorPaginated<T extends z.ZodType>(item: T, id: string) {
   return z
     .object({
-      items: z.array(item),
-      page: z.number().int(),
-      page_size: z.number().int(),
-      total: z.number().int(),
-      pages: z.number().int(),
+      ...pageFields(item),
       next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
     })
     .meta({ id });

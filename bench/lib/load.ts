@@ -21,28 +21,38 @@ export interface JsonClient {
   close(): void;
 }
 
-/** Keep-alive JSON POSTs to one local server, at most `sockets` connections at a time. */
-export function jsonClient(baseUrl: string, headers: Record<string, string>, sockets: number): JsonClient {
+export interface PostClient {
+  post(path: string, payload: Buffer, headers: Record<string, string | number>): Promise<{ status: number; text: string }>;
+  close(): void;
+}
+
+/** Keep-alive POSTs to one local server, at most `sockets` connections at a time. */
+export function postClient(baseUrl: string, sockets: number): PostClient {
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   const { hostname, port } = new URL(baseUrl);
   return {
-    post: (path, body) =>
+    post: (path, payload, headers) =>
       new Promise((resolve, reject) => {
-        const payload = Buffer.from(JSON.stringify(body));
-        const req = http.request(
-          { agent, hostname, port, path, method: 'POST', headers: { ...headers, 'Content-Type': 'application/json', 'Content-Length': payload.length } },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-            res.on('error', reject);
-          },
-        );
+        const req = http.request({ agent, hostname, port, path, method: 'POST', headers: { ...headers, 'Content-Length': payload.length } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
         req.setTimeout(30_000, () => req.destroy(new Error('request timed out after 30 s')));
         req.on('error', reject);
         req.end(payload);
       }),
     close: () => agent.destroy(),
+  };
+}
+
+/** Keep-alive JSON POSTs to one local server, at most `sockets` connections at a time. */
+export function jsonClient(baseUrl: string, headers: Record<string, string>, sockets: number): JsonClient {
+  const client = postClient(baseUrl, sockets);
+  return {
+    post: (path, body) => client.post(path, Buffer.from(JSON.stringify(body)), { ...headers, 'Content-Type': 'application/json' }),
+    close: () => client.close(),
   };
 }
 
