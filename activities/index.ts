@@ -11,6 +11,7 @@ import { createPhoneNumberActivities } from './phone-numbers';
 import { createRetryActivities } from './retries';
 import { createSendGridActivities } from './sendgrid';
 import { createTwilioActivities } from './twilio';
+import { createVoiceCallActivities } from './voice-calls';
 
 export interface ActivityDeps {
   orm: Orm;
@@ -30,5 +31,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createOnboardingActivities(deps),
     ...createPhoneNumberActivities(deps),
     ...createSendGridActivities(deps),
+    ...createVoiceCallActivities(deps),
   };
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CallLog } from './call-log';
 import { keywordIntent, recordConsent, type KeywordIntent } from './consent';
 import { countNewMessage } from './conversations';
 import { Business, Client, Conversation, Message } from './entities';
@@ -30,6 +31,8 @@ export interface ProcessedMessage {
   /** The idempotency key of an API record call, kept like a send's. */
   requestId?: string | null;
   requestHash?: string | null;
+  /** Voice: what is known of the call when it is first logged. */
+  call?: CallLog | null;
 }
 
 export interface StoredMessage {
@@ -121,6 +124,7 @@ export async function storeProcessedMessage(em: EntityManager, message: Processe
       providerMessageId: message.providerMessageId,
       mediaUrls: message.mediaUrls,
       staffId: message.staffId ?? null,
+      call: message.call ?? null,
       isRead: message.direction !== 'inbound',
       createdAt: at,
       updatedAt: at,

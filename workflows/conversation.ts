@@ -7,7 +7,6 @@ import {
   proxyLocalActivities,
   setHandler,
   workflowInfo,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ConversationSnapshot } from '../db/conversations';
@@ -25,10 +24,10 @@ import {
   type StatusChangeRequest,
   type StatusChangeResult,
 } from './definitions';
+import { DATABASE_RETRY } from './retry-policies';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const DATABASE_RETRY: RetryPolicy = { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' };
 /** A run continues as new long before Temporal's history limits (50k events). */
 const DEFAULT_HISTORY_LIMIT = 2_000;
 /** A resolved or archived conversation's run ends after this long with nothing to do; the next message or change starts another. */

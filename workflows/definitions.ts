@@ -1,11 +1,13 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { CallEvent, CallLog } from '../db/call-log';
 import type { ConversationSnapshot } from '../db/conversations';
 import type { ProcessedMessage, StoredMessage } from '../db/inbound';
 import type { RetryFilter } from '../db/retries';
 import type { Actor, ConversationStatus } from '../db/conversation-status';
 import type { Channel, Direction, MessageStatus } from '../db/message-status';
 import type { OnboardingRecord } from '../db/onboarding-record';
+import type { TextBack } from '../db/voice-calls';
 
 export const SEARCH_ATTRIBUTES = {
   businessId: defineSearchAttributeKey('BusinessId', 'INT'),
@@ -204,3 +206,16 @@ export function businessOfRetryWorkflow(workflowId: string): number | null {
   const match = /^retry-(\d{1,16})-[\w-]{1,64}$/.exec(workflowId);
   return match ? Number(match[1]) : null;
 }
+
+/** Where one call's workflow stands, and what it came to: its log entry, and what became of a missed call's text-back. */
+export interface VoiceCallState {
+  /** Null when no business has the number called or calling. */
+  stored: StoredMessage | null;
+  call: CallLog | null;
+  textBack: TextBack | null;
+}
+
+export const voiceCallWorkflowId = (callSid: string): string => `call-${callSid}`;
+/** Twilio told us something about the call (from any of its webhooks). */
+export const callEventSignal = defineSignal<[CallEvent]>('callEvent');
+export const voiceCallStateQuery = defineQuery<VoiceCallState>('state');

@@ -1,12 +1,12 @@
-import { ParentClosePolicy, proxyActivities, proxyLocalActivities, startChild, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ProcessedMessage } from '../db/inbound';
-import { SEARCH_ATTRIBUTES, sendMessageWorkflowId, type ProcessMessageResult } from './definitions';
-import { sendMessage } from './send-message';
+import type { ProcessMessageResult } from './definitions';
+import { startSmsSend } from './start-send';
+import { DATABASE_RETRY } from './retry-policies';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const DATABASE_RETRY: RetryPolicy = { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' };
 
 const db = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: DATABASE_RETRY });
 const temporal = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: DATABASE_RETRY });
@@ -24,19 +24,6 @@ export async function processMessage(message: ProcessedMessage): Promise<Process
 
   if (!stored.keyword) return { stored, replyMessageId: null };
   const reply = await db.queueKeywordReply({ stored, keyword: stored.keyword, inbound: message });
-  if (reply.status === 'PENDING') {
-    // The reply lives on as its own send; this workflow need not wait for its delivery.
-    await startChild(sendMessage, {
-      workflowId: sendMessageWorkflowId(reply.messageId),
-      args: [{ messageId: reply.messageId }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.businessId, value: stored.businessId },
-        { key: SEARCH_ATTRIBUTES.conversationId, value: stored.conversationId },
-        { key: SEARCH_ATTRIBUTES.messageId, value: reply.messageId },
-        { key: SEARCH_ATTRIBUTES.channel, value: 'sms' },
-      ],
-    });
-  }
+  if (reply.status === 'PENDING') await startSmsSend({ messageId: reply.messageId, businessId: stored.businessId, conversationId: stored.conversationId });
   return { stored, replyMessageId: reply.messageId };
 }

@@ -8,7 +8,6 @@ import {
   startChild,
   workflowInfo,
   WorkflowIdReusePolicy,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
@@ -20,10 +19,10 @@ import {
   type RetryProgress,
 } from './definitions';
 import { sendMessage } from './send-message';
+import { DATABASE_RETRY } from './retry-policies';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const DATABASE_RETRY: RetryPolicy = { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' };
 const db = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: DATABASE_RETRY });
 
 /** Attempts in flight at once: a retry of thousands must not crowd out the business's other sends. */

@@ -19,11 +19,10 @@ import {
   type SendMessageResult,
   type SendMessageState,
 } from './definitions';
+import { DATABASE_RETRY } from './retry-policies';
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** Database work: quick, safe to repeat, retried until the database is back. */
-const DATABASE_RETRY: RetryPolicy = { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' };
 /** A provider call: backs off further and gives up after about an hour of outage. */
 const PROVIDER_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 15 };
 /** How long we wait for a provider's final word before asking it ourselves. */

@@ -23,6 +23,22 @@ const settingsSchema = z
           'location, else the business\'s. A waiting message goes out when they end; transactional sends and STOP/HELP ' +
           'answers are not held. Default null: none.',
       }),
+    record_calls: z.boolean().meta({
+      description: 'Whether answered calls are recorded, both parties from the answer on; the recording\'s URL lands on the call in the timeline. Default false.',
+    }),
+    missed_call_text_back: z
+      .object({
+        body: z.string().trim().min(1).max(320),
+        delay_seconds: z.number().int().min(0).max(3600).default(60),
+      })
+      .strict()
+      .nullable()
+      .meta({
+        description:
+          'An SMS for a caller nobody answered (no answer, busy, failed, or hung up while ringing), sent `delay_seconds` after ' +
+          'the call unless the client called again or was called back meanwhile. It goes out like any send: not to a number ' +
+          'that opted out, and held through quiet hours. Default null: none.',
+      }),
   })
   .meta({ id: 'BusinessSettings' });
 

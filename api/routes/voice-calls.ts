@@ -1,19 +1,126 @@
+import type { Context } from 'koa';
 import { z } from 'zod';
 import twilio from 'twilio';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { CALL_STATUSES, staffIdOfParty, type CallEvent } from '../../db/call-log';
 import { Staff } from '../../db/entities';
+import { normalizePhone } from '../../db/phone';
+import { routeInboundCall, routeStaffCall, voiceIdentity } from '../../db/voice-calls';
 import { accessibleBusiness } from '../auth';
 import type { AppDeps } from '../deps';
 import { Conflict, Forbidden, NotFound } from '../errors';
 import { route } from '../route';
-import { errorResponses, httpErrorSchema, textId } from '../schemas/common';
+import { errorResponses, httpErrorSchema, textId, validationErrorSchema } from '../schemas/common';
+import { formFields, readTwilioWebhook } from '../twilio-webhook';
+import { passOnCallEvent, startVoiceCall } from '../voice-call-workflows';
+import { dialClientTwiml, hangUpTwiml, ringStaffTwiml, sayThenHangUpTwiml, voicemailTwiml, voiceUrls } from '../voice-twiml';
 
 /** An hour, Twilio's longest sensible lifetime for a browser's voice token; the client asks again before it ends. */
 const TOKEN_TTL_SECONDS = 60 * 60;
 
-export const voiceIdentity = (staffId: number): string => `staff_${staffId}`;
+const callSid = z.string().regex(/^CA[0-9a-fA-F]{32}$/, 'must be a Twilio call sid');
+/** A phone number, `client:<identity>`, or a SIP address, as Twilio names a party. */
+const party = z.string().min(1).max(256);
+const seconds = z.string().regex(/^\d{1,7}$/, 'must be a whole number of seconds').transform(Number);
+const recordingUrl = z.string().max(2048).regex(/^https?:\/\//, 'must be an http(s) URL');
 
-export function voiceCallRoutes({ orm, config }: AppDeps) {
+const voiceWebhook = z.object({
+  CallSid: callSid,
+  AccountSid: z.string().max(64).optional(),
+  From: party,
+  To: party.optional(),
+  /** Passed by the staff browser's Device.connect: the location whose number to call from. */
+  location_id: z.string().regex(/^\d{1,15}$/, 'must be a location id').transform(Number).optional(),
+  DialCallStatus: z.enum(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']).optional(),
+  DialCallDuration: seconds.optional(),
+  RecordingUrl: recordingUrl.optional(),
+  RecordingDuration: seconds.optional(),
+});
+
+const callStatusCallback = z
+  .object({
+    CallSid: callSid,
+    AccountSid: z.string().max(64).optional(),
+    /** On a dialled leg's callbacks: the call it belongs to. */
+    ParentCallSid: callSid.optional(),
+    CallStatus: z.enum(['queued', 'initiated', ...CALL_STATUSES]).optional(),
+    CallDuration: seconds.optional(),
+    To: party.optional(),
+    Timestamp: z.string().max(64).optional(),
+    RecordingUrl: recordingUrl.optional(),
+    RecordingStatus: z.string().max(32).optional(),
+    RecordingSource: z.string().max(32).optional(),
+    RecordingDuration: seconds.optional(),
+  })
+  .refine((c) => c.CallStatus !== undefined || c.RecordingStatus !== undefined, { message: 'needs CallStatus or RecordingStatus', path: ['CallStatus'] });
+
+type CallStatusCallback = z.output<typeof callStatusCallback>;
+
+/** Twilio's timestamp when it gives a readable one: replays then log the same times. */
+function occurredAt(timestamp: string | undefined): string {
+  const at = timestamp ? new Date(timestamp) : new Date();
+  return Number.isNaN(at.getTime()) ? new Date().toISOString() : at.toISOString();
+}
+
+/** The call a callback is news of, and the news; null for news that changes nothing (a recording still in progress). */
+function callEventOf(callback: CallStatusCallback): { callSid: string; event: CallEvent } | null {
+  const at = occurredAt(callback.Timestamp);
+  if (callback.RecordingStatus !== undefined) {
+    if (callback.RecordingStatus !== 'completed' || !callback.RecordingUrl) return null;
+    const source = callback.RecordingSource === 'RecordVerb' ? 'voicemail' : 'call';
+    return { callSid: callback.CallSid, event: { kind: 'recording', source, url: callback.RecordingUrl, durationS: callback.RecordingDuration ?? null, at } };
+  }
+  return {
+    callSid: callback.ParentCallSid ?? callback.CallSid,
+    event: {
+      kind: 'progress',
+      leg: callback.ParentCallSid ? 'dial' : 'call',
+      status: callback.CallStatus!,
+      party: callback.To ?? null,
+      durationS: callback.CallDuration ?? null,
+      at,
+    },
+  };
+}
+
+const twiml = (ctx: Context, xml: string) => {
+  ctx.type = 'text/xml';
+  ctx.body = xml;
+};
+
+export function voiceCallRoutes({ orm, temporal, config }: AppDeps) {
+  const urls = voiceUrls(config.publicBaseUrl);
+  const taskQueue = config.temporal.taskQueue;
+
+  /** Twilio's first request for a call: whom it is for decides what answers. */
+  async function answerCall(em: EntityManager, call: z.output<typeof voiceWebhook>): Promise<string> {
+    const at = new Date().toISOString();
+    const staffId = staffIdOfParty(call.From);
+    if (staffId !== null) {
+      const to = call.To ? normalizePhone(call.To) : undefined;
+      if (!to) return sayThenHangUpTwiml('Sorry, that number cannot be called. Please check it and try again.');
+      const staffRoute = await routeStaffCall(em, staffId, to, call.location_id ?? null);
+      if (!staffRoute) return sayThenHangUpTwiml('Sorry, your account cannot place calls right now.');
+      const { businessId, callerId } = staffRoute;
+      await startVoiceCall(temporal, taskQueue, {
+        channel: 'voice', direction: 'outbound', providerMessageId: call.CallSid, from: callerId, to, mediaUrls: [], at, businessId, staffId, status: 'QUEUED', body: 'Outgoing call',
+      });
+      return dialClientTwiml(staffRoute, to, urls);
+    }
+
+    const to = call.To ? normalizePhone(call.To) : undefined;
+    const inboundRoute = to ? await routeInboundCall(em, to) : null;
+    if (!to || !inboundRoute) return sayThenHangUpTwiml('Sorry, this number is not in service. Goodbye.');
+    const from = normalizePhone(call.From);
+    // A caller who hides their number still reaches the staff; there is no client to log the call against.
+    if (from) {
+      await startVoiceCall(temporal, taskQueue, {
+        channel: 'voice', direction: 'inbound', providerMessageId: call.CallSid, from, to, mediaUrls: [], at, businessId: inboundRoute.businessId, body: 'Incoming call',
+      });
+    }
+    return ringStaffTwiml(inboundRoute, urls);
+  }
+
   return [
     route({
       method: 'get', path: '/voice-calls/token', tag: 'voice-calls', summary: 'Get Token', access: 'authenticated',
@@ -49,6 +156,66 @@ export function voiceCallRoutes({ orm, config }: AppDeps) {
         const jwt = token.toJwt();
         const { exp } = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as { exp: number };
         ctx.body = { token: jwt, identity, expires_at: new Date(exp * 1000).toISOString() };
+      },
+    }),
+    route({
+      method: 'post', path: '/voice-calls/twiml', tag: 'voice-calls', summary: 'Twilio voice webhook (TwiML)', access: 'provider',
+      description:
+        'Twilio\'s voice webhook for the business numbers and the TwiML app (form-encoded, `X-Twilio-Signature` checked against ' +
+        'PUBLIC_BASE_URL). A staff browser (`From` client:staff_<id>) calling a phone number gets `<Dial callerId>` with the ' +
+        'location\'s number (the `location_id` connect parameter, else the client\'s location, else the staff member\'s), each ' +
+        'leg reporting to `/twilio/voice/status`; a call to a business number rings every active staff browser of that location ' +
+        'at once for 20 s, then offers voicemail (`<Record>`, up to 2 minutes); a number no business has gets a polite `<Say>`. ' +
+        'Answered calls are recorded when the business\'s `record_calls` setting is on. Starts workflow `voiceCall` with id ' +
+        '`call-<CallSid>`, which logs the call in the client\'s conversation (client found or created). `?step=dial-ended` and ' +
+        '`?step=voicemail-ended` are the `<Dial>` and `<Record>` actions.',
+      query: z.object({ step: z.enum(['dial-ended', 'voicemail-ended']).optional() }),
+      body: formFields,
+      bodyKind: 'form',
+      responses: {
+        200: { description: 'TwiML for the call', contentType: 'text/xml' },
+        403: { description: 'Bad signature or account', schema: httpErrorSchema },
+        422: { description: 'Not a voice webhook', schema: validationErrorSchema },
+      },
+      handler: async (ctx, { query, body }) => {
+        const call = readTwilioWebhook(ctx, config, body, voiceWebhook);
+        const em = orm.em.fork() as EntityManager;
+        const at = new Date().toISOString();
+        if (query.step === 'dial-ended') {
+          const outcome = call.DialCallStatus === 'answered' ? 'completed' : (call.DialCallStatus ?? 'no-answer');
+          await passOnCallEvent(temporal, em, call.CallSid, { kind: 'dial-ended', status: outcome, durationS: call.DialCallDuration ?? null, at });
+          const inboundRoute = outcome === 'completed' || !call.To ? null : await routeInboundCall(em, normalizePhone(call.To) ?? call.To);
+          return twiml(ctx, inboundRoute ? voicemailTwiml(inboundRoute, urls) : hangUpTwiml());
+        }
+        if (query.step === 'voicemail-ended') {
+          if (call.RecordingUrl) {
+            await passOnCallEvent(temporal, em, call.CallSid, { kind: 'recording', source: 'voicemail', url: call.RecordingUrl, durationS: call.RecordingDuration ?? null, at });
+          }
+          return twiml(ctx, sayThenHangUpTwiml('Thank you. Goodbye.'));
+        }
+        twiml(ctx, await answerCall(em, call));
+      },
+    }),
+    route({
+      method: 'post', path: '/twilio/voice/status', tag: 'twilio', summary: 'Process voice call status updates from Twilio', access: 'provider',
+      description:
+        'Status and recording callbacks of a call and of its dialled legs (form-encoded, `X-Twilio-Signature` checked against ' +
+        'PUBLIC_BASE_URL): `CallSid`, `CallStatus`, `CallDuration`, `ParentCallSid` on a leg, `RecordingUrl` and ' +
+        '`RecordingSource` on a recording. Signals workflow `call-<CallSid>` (the parent\'s), which keeps the call\'s single ' +
+        'timeline entry up to date: `call.status` (ringing, in-progress, completed, busy, no-answer, failed, canceled), who ' +
+        'answered, the talk time, the recording or voicemail URL. News arriving in any order or more than once gives the same ' +
+        'entry; news after the workflow has ended is applied directly.',
+      body: formFields,
+      bodyKind: 'form',
+      responses: {
+        204: { description: 'Taken in' },
+        403: { description: 'Bad signature or account', schema: httpErrorSchema },
+        422: { description: 'Not a call status callback', schema: validationErrorSchema },
+      },
+      handler: async (ctx, { body }) => {
+        const news = callEventOf(readTwilioWebhook(ctx, config, body, callStatusCallback));
+        if (news) await passOnCallEvent(temporal, orm.em.fork() as EntityManager, news.callSid, news.event);
+        ctx.status = 204;
       },
     }),
   ];

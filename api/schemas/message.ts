@@ -1,8 +1,27 @@
 import { z } from 'zod';
 import type { Message } from '../../db/entities';
+import { CALL_STATUSES } from '../../db/call-log';
 import { CHANNELS, DIRECTIONS, MESSAGE_STATUSES } from '../../db/message-status';
 
 const iso = z.string().meta({ format: 'date-time' });
+
+const callLogSchema = z
+  .object({
+    status: z.enum(CALL_STATUSES),
+    answered: z.boolean(),
+    answered_by_staff_id: z.number().int().nullable(),
+    answered_by: z.string().nullable().meta({ description: 'Who picked up, as Twilio names the leg: `client:staff_<id>` or a number' }),
+    unanswered_outcome: z.enum(['no-answer', 'busy', 'failed', 'canceled']).nullable(),
+    ended_status: z.enum(CALL_STATUSES).nullable(),
+    ended_at: iso.nullable(),
+    duration_s: z.number().int().nullable().meta({ description: 'Seconds of conversation' }),
+    recording_url: z.string().nullable(),
+    voicemail_url: z.string().nullable(),
+    voicemail_duration_s: z.number().int().nullable(),
+    missed: z.boolean().meta({ description: 'An inbound call nobody picked up' }),
+    text_back_message_id: z.number().int().nullable().meta({ description: 'The SMS sent to the caller after a missed call' }),
+  })
+  .meta({ id: 'CallLog' });
 
 export const messageSchema = z
   .object({
@@ -33,6 +52,7 @@ export const messageSchema = z
       .object({ reason: z.enum(['quiet_hours', 'pacing']), until: iso.nullable() })
       .nullable()
       .meta({ description: 'Why a due message is still waiting, and until when' }),
+    call: callLogSchema.nullable().meta({ description: 'Voice only: the call this entry logs' }),
     created_at: iso,
     sent_at: iso.nullable(),
     delivered_at: iso.nullable(),
@@ -70,6 +90,7 @@ export function messageJson(m: Message): MessageJson {
     staff_id: m.staffId ?? null,
     send_at: isoOrNull(m.sendAt),
     hold: m.holdReason ? { reason: m.holdReason, until: isoOrNull(m.holdUntil) } : null,
+    call: m.call ?? null,
     created_at: m.createdAt.toISOString(),
     sent_at: isoOrNull(m.sentAt),
     delivered_at: isoOrNull(m.deliveredAt),

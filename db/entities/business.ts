@@ -10,6 +10,15 @@ export interface BusinessSettings {
   auto_resolve_after_hours: number | null;
   /** Local hours (the location's time zone, else the business's) in which standard SMS wait; null: none. */
   quiet_hours: QuietHours | null;
+  /** Whether answered calls are recorded (both parties, from the answer on). */
+  record_calls: boolean;
+  /** The SMS a caller nobody answered gets, and how long after the call; null: none. */
+  missed_call_text_back: MissedCallTextBack | null;
+}
+
+export interface MissedCallTextBack {
+  body: string;
+  delay_seconds: number;
 }
 
 export type BusinessStatus = 'ONBOARDING' | 'ACTIVE' | 'FAILED';
@@ -35,9 +44,13 @@ export class Business {
   inboxSettings(): BusinessSettings {
     const hours = this.settings.auto_resolve_after_hours;
     const quiet = this.settings.quiet_hours as QuietHours | null | undefined;
+    const textBack = this.settings.missed_call_text_back as MissedCallTextBack | null | undefined;
     return {
       auto_resolve_after_hours: hours === null ? null : typeof hours === 'number' ? hours : DEFAULT_AUTO_RESOLVE_HOURS,
       quiet_hours: quiet && isClockTime(quiet.start) && isClockTime(quiet.end) ? { start: quiet.start, end: quiet.end } : null,
+      record_calls: this.settings.record_calls === true,
+      missed_call_text_back:
+        textBack && typeof textBack.body === 'string' && Number.isInteger(textBack.delay_seconds) ? { body: textBack.body, delay_seconds: textBack.delay_seconds } : null,
     };
   }
 

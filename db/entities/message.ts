@@ -1,5 +1,6 @@
 import { EntitySchema, OptionalProps } from '@mikro-orm/core';
 import { bigintColumn, bigintId, timestamps } from './columns';
+import { applyCallEvent, callSummary, deliveryStatusOfCall, newCallLog, type CallEvent, type CallLog } from '../call-log';
 import { isFinal, isForwardMove, type Channel, type Direction, type MessageStatus } from '../message-status';
 
 export interface DeliveryUpdate {
@@ -47,6 +48,8 @@ export class Message {
   createdAt: Date = new Date();
   sentAt?: Date | null;
   deliveredAt?: Date | null;
+  /** Voice only: what is known of the call. */
+  call?: CallLog | null;
   updatedAt: Date = new Date();
 
   hasFinalStatus(): boolean {
@@ -77,6 +80,19 @@ export class Message {
     this.status = 'CANCELED';
     this.errorCode = errorCode;
     this.errorMessage = errorMessage;
+  }
+
+  /**
+   * Takes in news of the call this message logs: its log, the line the timeline shows, the
+   * delivery status of an outbound call, and who answered an inbound one.
+   */
+  applyCallEvent(event: CallEvent): void {
+    if (this.channel !== 'voice') throw new Error(`message ${this.id} is ${this.channel}, not a call`);
+    const log = applyCallEvent(this.call ?? newCallLog(), this.direction, event);
+    this.call = log;
+    this.body = callSummary(this.direction, log);
+    if (this.direction === 'outbound') this.applyDelivery({ status: deliveryStatusOfCall(log.status), at: new Date(event.at) });
+    else this.staffId ??= log.answered_by_staff_id;
   }
 
   /**
@@ -131,6 +147,7 @@ export const MessageSchema = new EntitySchema<Message>({
     sendAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     sentAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     deliveredAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    call: { type: 'json', nullable: true },
     ...timestamps(),
   },
 });

@@ -323,16 +323,18 @@ describe('message search', () => {
 describe('settings', () => {
   test('the auto-resolve period and quiet hours can be read, changed and turned off', async () => {
     const path = `${base()}/settings`;
-    expect((await call('GET', path)).body).toEqual({ auto_resolve_after_hours: 168, quiet_hours: null });
-    expect((await call('PATCH', path, { auto_resolve_after_hours: 48 })).body).toEqual({ auto_resolve_after_hours: 48, quiet_hours: null });
+    expect((await call('GET', path)).body).toEqual({ auto_resolve_after_hours: 168, quiet_hours: null, record_calls: false, missed_call_text_back: null });
+    expect((await call('PATCH', path, { auto_resolve_after_hours: 48 })).body).toEqual({ auto_resolve_after_hours: 48, quiet_hours: null, record_calls: false, missed_call_text_back: null });
     expect((await call('PATCH', path, { quiet_hours: { start: '21:00', end: '08:00' } })).body).toEqual({
       auto_resolve_after_hours: 48,
       quiet_hours: { start: '21:00', end: '08:00' },
+      record_calls: false,
+      missed_call_text_back: null,
     });
-    expect((await call('PATCH', path, { auto_resolve_after_hours: null, quiet_hours: null })).body).toEqual({ auto_resolve_after_hours: null, quiet_hours: null });
+    expect((await call('PATCH', path, { auto_resolve_after_hours: null, quiet_hours: null })).body).toEqual({ auto_resolve_after_hours: null, quiet_hours: null, record_calls: false, missed_call_text_back: null });
     expect((await call('PATCH', path, { auto_resolve_after_hours: 0 })).status).toBe(422);
     expect((await call('PATCH', path, { quiet_hours: { start: '9pm', end: '08:00' } })).status).toBe(422);
-    expect((await call('GET', path)).body).toEqual({ auto_resolve_after_hours: null, quiet_hours: null });
+    expect((await call('GET', path)).body).toEqual({ auto_resolve_after_hours: null, quiet_hours: null, record_calls: false, missed_call_text_back: null });
   });
 });
 
