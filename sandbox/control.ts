@@ -1,10 +1,24 @@
 import type Koa from 'koa';
 import { readJson } from './body';
 import type { SandboxState } from './state';
+import { CLIENT_CALL_USAGE, clientCallOf, PLACE_CALL_USAGE, placeCallOf } from './twilio/call-requests';
+import type { SandboxCall } from './twilio/call';
+import type { ClientCall, PlaceCall } from './twilio/calls';
 import type { InboundDelivery, InboundSms } from './twilio/inbound';
 
+/** Calls the control routes can make: they run to their end before the route answers. */
+export interface VoiceControl {
+  placeCall(call: PlaceCall): Promise<SandboxCall>;
+  clientCall(call: ClientCall): Promise<SandboxCall>;
+}
+
 /** Unauthenticated helpers for tests and humans under /sandbox/. */
-export function controlRoutes(state: SandboxState, reset: () => void, inboundSms: (sms: InboundSms) => Promise<InboundDelivery>): Koa.Middleware {
+export function controlRoutes(
+  state: SandboxState,
+  reset: () => void,
+  inboundSms: (sms: InboundSms) => Promise<InboundDelivery>,
+  voice: VoiceControl,
+): Koa.Middleware {
   const startedAt = Date.now();
   return async (ctx, next) => {
     if (!ctx.path.startsWith('/sandbox/')) return next();
@@ -17,6 +31,7 @@ export function controlRoutes(state: SandboxState, reset: () => void, inboundSms
           phoneNumbers: state.phoneNumbers.length,
           verifiedSenders: state.verifiedSenders.length,
           mails: state.mails.length,
+          calls: state.calls.length,
           eventWebhook: state.eventWebhook,
           uptimeMs: Date.now() - startedAt,
         };
@@ -35,6 +50,9 @@ export function controlRoutes(state: SandboxState, reset: () => void, inboundSms
         return;
       case 'GET /sandbox/mails':
         ctx.body = { mails: state.mails };
+        return;
+      case 'GET /sandbox/calls':
+        ctx.body = { calls: state.calls };
         return;
       case 'GET /sandbox/email-events':
         ctx.body = { batches: state.eventBatches.map(({ payload: _payload, ...batch }) => batch) };
@@ -60,6 +78,31 @@ export function controlRoutes(state: SandboxState, reset: () => void, inboundSms
           ctx.status = 404;
           ctx.body = { error: (error as Error).message };
         }
+        return;
+      }
+      case 'POST /sandbox/calls/inbound': {
+        const call = placeCallOf((await readJson(ctx.req))?.value);
+        if (!call) {
+          ctx.status = 400;
+          ctx.body = { error: PLACE_CALL_USAGE };
+          return;
+        }
+        try {
+          ctx.body = await voice.placeCall(call);
+        } catch (error) {
+          ctx.status = 404;
+          ctx.body = { error: (error as Error).message };
+        }
+        return;
+      }
+      case 'POST /sandbox/calls/client': {
+        const call = clientCallOf((await readJson(ctx.req))?.value);
+        if (!call) {
+          ctx.status = 400;
+          ctx.body = { error: CLIENT_CALL_USAGE };
+          return;
+        }
+        ctx.body = await voice.clientCall(call);
         return;
       }
       case 'POST /sandbox/reset':
