@@ -12,6 +12,22 @@ export interface VoiceControl {
   clientCall(call: ClientCall): Promise<SandboxCall>;
 }
 
+/** Runs the call a control route asked for and answers with it once it ended; 400 with `usage` when the body is not one. */
+async function answerWithCall<T>(ctx: Koa.Context, call: T | undefined, usage: string, run: (call: T) => Promise<SandboxCall>): Promise<void> {
+  if (!call) {
+    ctx.status = 400;
+    ctx.body = { error: usage };
+    return;
+  }
+  try {
+    ctx.body = await run(call);
+  } catch (error) {
+    // The one refusal: a number with no VoiceUrl and no `url` given.
+    ctx.status = 404;
+    ctx.body = { error: (error as Error).message };
+  }
+}
+
 /** Unauthenticated helpers for tests and humans under /sandbox/. */
 export function controlRoutes(
   state: SandboxState,
@@ -80,31 +96,10 @@ export function controlRoutes(
         }
         return;
       }
-      case 'POST /sandbox/calls/inbound': {
-        const call = placeCallOf((await readJson(ctx.req))?.value);
-        if (!call) {
-          ctx.status = 400;
-          ctx.body = { error: PLACE_CALL_USAGE };
-          return;
-        }
-        try {
-          ctx.body = await voice.placeCall(call);
-        } catch (error) {
-          ctx.status = 404;
-          ctx.body = { error: (error as Error).message };
-        }
-        return;
-      }
-      case 'POST /sandbox/calls/client': {
-        const call = clientCallOf((await readJson(ctx.req))?.value);
-        if (!call) {
-          ctx.status = 400;
-          ctx.body = { error: CLIENT_CALL_USAGE };
-          return;
-        }
-        ctx.body = await voice.clientCall(call);
-        return;
-      }
+      case 'POST /sandbox/calls/inbound':
+        return answerWithCall(ctx, placeCallOf((await readJson(ctx.req))?.value), PLACE_CALL_USAGE, voice.placeCall);
+      case 'POST /sandbox/calls/client':
+        return answerWithCall(ctx, clientCallOf((await readJson(ctx.req))?.value), CLIENT_CALL_USAGE, voice.clientCall);
       case 'POST /sandbox/reset':
         reset();
         ctx.body = { ok: true };
