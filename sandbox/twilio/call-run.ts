@@ -1,4 +1,5 @@
 import { setTimeout as wait } from 'node:timers/promises';
+import type { CalleePlan } from '../magic';
 import type { TaskContext } from '../scheduler';
 import type { SandboxLog } from '../state';
 import { isHttpUrl } from '../validate';
@@ -125,6 +126,7 @@ export class CallRun {
   private answeredSeconds = 0;
   /** The final status if nothing ever answers: the last Dial's outcome, `busy` after Reject. */
   private unansweredStatus: CallStatus = 'completed';
+  /** SequenceNumber of the parent's next status callback. */
   private sequence = 0;
   private readonly hangup = new AbortController();
   /** Fires on a sandbox reset/close or a REST hangup. */
@@ -147,7 +149,7 @@ export class CallRun {
   }
 
   /** A REST-created call: initiated, ringing, then the callee answers (or does what `callee` says), then the TwiML. */
-  async dialOut(source: { url: string } | { twiml: string }, callee: 'answer' | 'busy' | 'no-answer' | 'failed'): Promise<void> {
+  async dialOut(source: { url: string } | { twiml: string }, callee: CalleePlan): Promise<void> {
     await this.toTheEnd(async () => {
       this.call.startedAt = new Date();
       this.setStatus('initiated');
