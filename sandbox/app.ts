@@ -15,7 +15,9 @@ import { senderSnapshot, type SandboxVerifiedSender } from './sendgrid/sender';
 import { SendGridSenders } from './sendgrid/senders';
 import { SandboxState, type SandboxLog } from './state';
 import type { TwilioCredentials } from './twilio/auth';
+import { callSnapshot, type SandboxCall } from './twilio/call';
 import type { DeliveredCallback } from './twilio/callbacks';
+import { TwilioCalls, type ClientCall, type PlaceCall } from './twilio/calls';
 import { errors, twilioError } from './twilio/errors';
 import { deliverInboundSms, type InboundDelivery, type InboundSms } from './twilio/inbound';
 import { snapshot, type SandboxMessage } from './twilio/message';
@@ -29,7 +31,9 @@ export type { DeliveredEventBatch, SendGridEvent } from './sendgrid/event-webhoo
 export type { SandboxMail, SandboxMailRecipient } from './sendgrid/mail';
 export type { SandboxVerifiedSender, VerificationStatus } from './sendgrid/sender';
 export type { TwilioCredentials } from './twilio/auth';
+export type { CallDirection, CallLeg, CallRecording, CallScript, CallStatus, CallWebhook, SandboxCall } from './twilio/call';
 export type { DeliveredCallback } from './twilio/callbacks';
+export type { ClientCall, PlaceCall } from './twilio/calls';
 export type { InboundDelivery, InboundSms } from './twilio/inbound';
 export type { SandboxMessage, StatusChange } from './twilio/message';
 export type { Capabilities } from './twilio/numbering';
@@ -45,8 +49,8 @@ export interface SandboxOptions {
    */
   sendgridEventWebhookUrl?: string;
   /**
-   * Delay before each successive message status change / callback, and before a new SendGrid
-   * sender verifies; default 150 ms.
+   * Delay before each successive message status change / callback, before each request of a
+   * voice call, and before a new SendGrid sender verifies; default 150 ms.
    */
   callbackDelayMs?: number;
   log?: (line: Record<string, unknown>) => void;
@@ -74,10 +78,16 @@ export interface Sandbox {
   readonly sendgridEventWebhookPublicKey: string;
   /** Posts these events as one signed batch to the configured Event Webhook (a test's replay, an unsubscribe). */
   postSendGridEvents(events: SendGridEvent[]): Promise<DeliveredEventBatch | undefined>;
-  /** Forgets all messages, callbacks, numbers and senders and cancels everything pending. */
+  /** Forgets all messages, callbacks, numbers, senders and calls and cancels everything pending (running calls end `canceled`). */
   reset(): void;
   /** A client's phone texts one of the numbers: posts Twilio's signed incoming-message webhook and returns the answer. */
   inboundSms(sms: InboundSms): Promise<InboundDelivery>;
+  /** Every call, in creation order (copies): REST-created, placed to a number, or from a browser client. */
+  calls(): SandboxCall[];
+  /** A phone calls one of the numbers bought here: runs the call to its end (every webhook answered) and resolves then. */
+  placeCall(call: PlaceCall): Promise<SandboxCall>;
+  /** A staff member's browser (Voice SDK identity) calls out through the TwiML app: runs the call to its end. */
+  clientCall(call: ClientCall): Promise<SandboxCall>;
 }
 
 function errorBoundary(log: SandboxLog): Koa.Middleware {
@@ -126,6 +136,18 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   state.eventWebhook.enabled = webhookUrl !== undefined;
   const mail = new SendGridMail({ state, scheduler, signer, callbackDelayMs, log });
   const eventWebhook = new EventWebhookSettingsResource(state, signer);
+  let baseUrl: string | undefined;
+  const calls = new TwilioCalls({
+    creds: options.twilio,
+    state,
+    scheduler,
+    callbackDelayMs,
+    baseUrl: () => {
+      if (!baseUrl) throw new Error('sandbox is not listening');
+      return baseUrl;
+    },
+    log,
+  });
   const resetAll = (): void => {
     scheduler.cancel();
     state.clear();
@@ -136,8 +158,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   app.use(errorBoundary(log));
   app.use(requestLog(log));
   const inboundSms = (sms: InboundSms) => deliverInboundSms(options.twilio, state, sms);
-  app.use(controlRoutes(state, resetAll, inboundSms));
-  app.use(twilioRoutes(options.twilio, { messages, phoneNumbers }));
+  const voice = { placeCall: (call: PlaceCall) => calls.placeCall(call), clientCall: (call: ClientCall) => calls.clientCall(call) };
+  app.use(controlRoutes(state, resetAll, inboundSms, voice));
+  app.use(twilioRoutes(options.twilio, { messages, phoneNumbers, calls }));
   app.use(sendgridRoutes(sendgridCreds, { senders, mail, eventWebhook }));
   app.use(async (ctx) => {
     ctx.status = 404;
@@ -145,7 +168,6 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   });
 
   let server: Server | undefined;
-  let baseUrl: string | undefined;
 
   return {
     listen(port, host = DEFAULT_SANDBOX_HOST) {
@@ -198,5 +220,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     },
     reset: resetAll,
     inboundSms,
+    calls: () => state.calls.map(callSnapshot),
+    placeCall: voice.placeCall,
+    clientCall: voice.clientCall,
   };
 }

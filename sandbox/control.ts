@@ -1,10 +1,40 @@
 import type Koa from 'koa';
 import { readJson } from './body';
 import type { SandboxState } from './state';
+import { CLIENT_CALL_USAGE, clientCallOf, PLACE_CALL_USAGE, placeCallOf } from './twilio/call-requests';
+import type { SandboxCall } from './twilio/call';
+import type { ClientCall, PlaceCall } from './twilio/calls';
 import type { InboundDelivery, InboundSms } from './twilio/inbound';
 
+/** Calls the control routes can make: they run to their end before the route answers. */
+export interface VoiceControl {
+  placeCall(call: PlaceCall): Promise<SandboxCall>;
+  clientCall(call: ClientCall): Promise<SandboxCall>;
+}
+
+/** Runs the call a control route asked for and answers with it once it ended; 400 with `usage` when the body is not one. */
+async function answerWithCall<T>(ctx: Koa.Context, call: T | undefined, usage: string, run: (call: T) => Promise<SandboxCall>): Promise<void> {
+  if (!call) {
+    ctx.status = 400;
+    ctx.body = { error: usage };
+    return;
+  }
+  try {
+    ctx.body = await run(call);
+  } catch (error) {
+    // The one refusal: a number with no VoiceUrl and no `url` given.
+    ctx.status = 404;
+    ctx.body = { error: (error as Error).message };
+  }
+}
+
 /** Unauthenticated helpers for tests and humans under /sandbox/. */
-export function controlRoutes(state: SandboxState, reset: () => void, inboundSms: (sms: InboundSms) => Promise<InboundDelivery>): Koa.Middleware {
+export function controlRoutes(
+  state: SandboxState,
+  reset: () => void,
+  inboundSms: (sms: InboundSms) => Promise<InboundDelivery>,
+  voice: VoiceControl,
+): Koa.Middleware {
   const startedAt = Date.now();
   return async (ctx, next) => {
     if (!ctx.path.startsWith('/sandbox/')) return next();
@@ -17,6 +47,7 @@ export function controlRoutes(state: SandboxState, reset: () => void, inboundSms
           phoneNumbers: state.phoneNumbers.length,
           verifiedSenders: state.verifiedSenders.length,
           mails: state.mails.length,
+          calls: state.calls.length,
           eventWebhook: state.eventWebhook,
           uptimeMs: Date.now() - startedAt,
         };
@@ -35,6 +66,9 @@ export function controlRoutes(state: SandboxState, reset: () => void, inboundSms
         return;
       case 'GET /sandbox/mails':
         ctx.body = { mails: state.mails };
+        return;
+      case 'GET /sandbox/calls':
+        ctx.body = { calls: state.calls };
         return;
       case 'GET /sandbox/email-events':
         ctx.body = { batches: state.eventBatches.map(({ payload: _payload, ...batch }) => batch) };
@@ -62,6 +96,10 @@ export function controlRoutes(state: SandboxState, reset: () => void, inboundSms
         }
         return;
       }
+      case 'POST /sandbox/calls/inbound':
+        return answerWithCall(ctx, placeCallOf((await readJson(ctx.req))?.value), PLACE_CALL_USAGE, voice.placeCall);
+      case 'POST /sandbox/calls/client':
+        return answerWithCall(ctx, clientCallOf((await readJson(ctx.req))?.value), CLIENT_CALL_USAGE, voice.clientCall);
       case 'POST /sandbox/reset':
         reset();
         ctx.body = { ok: true };

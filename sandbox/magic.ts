@@ -82,6 +82,31 @@ export function purchasePlanFor(phoneNumber: string): PurchasePlan {
   return { kind: 'buy' };
 }
 
+/* ---- Voice calls created through the REST API: the `To` number decides whether the callee answers ---- */
+
+/** Rings, then `busy`: no TwiML is fetched. */
+export const MAGIC_CALL_TO_BUSY = '+15005550010';
+/** Rings, then `no-answer`: no TwiML is fetched. */
+export const MAGIC_CALL_TO_NO_ANSWER = '+15005550011';
+/** `initiated`, then `failed` (never rings): no TwiML is fetched. */
+export const MAGIC_CALL_TO_FAILED = '+15005550012';
+
+export const MAGIC_CALL_NUMBERS = Object.freeze({
+  busy: MAGIC_CALL_TO_BUSY,
+  noAnswer: MAGIC_CALL_TO_NO_ANSWER,
+  failed: MAGIC_CALL_TO_FAILED,
+});
+
+export type CalleePlan = 'answer' | 'busy' | 'no-answer' | 'failed';
+
+/** What the callee of a REST-created call to `to` does; any other number (or client:…) answers. */
+export function calleePlanFor(to: string): CalleePlan {
+  if (to === MAGIC_CALL_TO_BUSY) return 'busy';
+  if (to === MAGIC_CALL_TO_NO_ANSWER) return 'no-answer';
+  if (to === MAGIC_CALL_TO_FAILED) return 'failed';
+  return 'answer';
+}
+
 /* ---- SendGrid verified senders: the domain of `from_email` decides ---- */
 
 /** Senders @fail.example (or a subdomain) are created but never verify (status `failed` after the delay). */

@@ -1,6 +1,7 @@
 import type { DeliveredEventBatch, EventWebhookSettings } from './sendgrid/event-webhook';
 import type { SandboxMail } from './sendgrid/mail';
 import type { SandboxVerifiedSender } from './sendgrid/sender';
+import type { SandboxCall } from './twilio/call';
 import type { DeliveredCallback } from './twilio/callbacks';
 import type { SandboxMessage } from './twilio/message';
 import type { SandboxPhoneNumber } from './twilio/phone-number';
@@ -17,12 +18,18 @@ export class SandboxState {
   readonly mails: SandboxMail[] = [];
   /** Every Event Webhook POST attempted, in order. */
   readonly eventBatches: DeliveredEventBatch[] = [];
+  /** Voice calls, in creation order: REST-created, placed to a number, or from a browser client. */
+  readonly calls: SandboxCall[] = [];
 
   /** Account-wide, as on SendGrid; a reset keeps it (it is configuration, not traffic). */
   constructor(readonly eventWebhook: EventWebhookSettings = { url: null, enabled: false }) {}
 
   findMessage(sid: string): SandboxMessage | undefined {
     return this.messages.find((m) => m.sid === sid);
+  }
+
+  findCall(sid: string): SandboxCall | undefined {
+    return this.calls.find((c) => c.sid === sid);
   }
 
   /** A number still held (not released). */
@@ -42,6 +49,7 @@ export class SandboxState {
     this.verifiedSenders.length = 0;
     this.mails.length = 0;
     this.eventBatches.length = 0;
+    this.calls.length = 0;
   }
 }
 

@@ -415,7 +415,7 @@ describe('provider sandbox (Twilio Messages emulator) driven by the real twilio 
   });
 
   it('answers unknown API paths with 404 code 20404', async () => {
-    const res = await fetch(`${baseUrl}/2010-04-01/Accounts/${creds.accountSid}/Calls.json`, {
+    const res = await fetch(`${baseUrl}/2010-04-01/Accounts/${creds.accountSid}/Queues.json`, {
       headers: { Authorization: 'Basic ' + Buffer.from(`${creds.accountSid}:${creds.authToken}`).toString('base64') },
     });
     expect(res.status).toBe(404);
