@@ -4,6 +4,7 @@ import { XMLParser } from 'fast-xml-parser';
 import twilio from 'twilio';
 import { Client, Conversation, Message, Staff } from '../../db/entities';
 import { voiceCallStateQuery, type VoiceCallState } from '../../workflows/definitions';
+import type { CallScript } from '../../sandbox/app';
 import { createTenant, uniquePhone, type Tenant } from '../support/factories';
 import { api, eventually } from '../support/http';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -54,19 +55,19 @@ const textsTo = (phone: string) => stack.sandbox.messages().filter((m) => m.to =
 const callIn = (tenant: Tenant, from: string, callSid = newCallSid()) =>
   voiceWebhook({ CallSid: callSid, AccountSid: stack.config.twilio.accountSid, From: from, To: tenant.location.phoneNumber!, Direction: 'inbound', CallStatus: 'ringing' }).then((r) => ({ ...r, callSid }));
 
-/** The callbacks of an inbound call nobody answered, voicemail left, as Twilio sends them. */
-async function missCall(tenant: Tenant, from: string) {
-  const { callSid } = await callIn(tenant, from);
-  const leg = { CallSid: newCallSid(), ParentCallSid: callSid, To: `client:staff_${tenant.staff.id}` };
-  await statusCallback({ ...leg, CallStatus: 'ringing' });
-  await statusCallback({ ...leg, CallStatus: 'no-answer', CallDuration: '0' });
-  await voiceWebhook({ CallSid: callSid, From: from, To: tenant.location.phoneNumber!, DialCallStatus: 'no-answer', DialCallDuration: '0' }, 'dial-ended');
-  const recording = `https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE${randomBytes(16).toString('hex')}`;
-  await voiceWebhook({ CallSid: callSid, From: from, To: tenant.location.phoneNumber!, RecordingUrl: recording, RecordingDuration: '14' }, 'voicemail-ended');
-  await statusCallback({ CallSid: callSid, RecordingStatus: 'completed', RecordingSource: 'RecordVerb', RecordingUrl: recording, RecordingDuration: '14' });
-  await statusCallback({ CallSid: callSid, CallStatus: 'completed', CallDuration: '20', From: from, To: tenant.location.phoneNumber! });
-  return { callSid, recording };
-}
+const twimlUrl = () => `${stack.baseUrl}/voice-calls/twiml`;
+const statusUrl = () => `${stack.baseUrl}/twilio/voice/status`;
+
+/** A client's phone calls the location through the sandbox, which plays our TwiML out as the script says. */
+const phoneCall = (tenant: Tenant, from: string, script: CallScript) =>
+  stack.sandbox.placeCall({ from, to: tenant.location.phoneNumber!, url: twimlUrl(), statusCallback: statusUrl(), script });
+
+/** A staff member's browser calls a client through the sandbox's TwiML app. */
+const browserCall = (staffId: number, to: string, script: CallScript) =>
+  stack.sandbox.clientCall({ identity: `staff_${staffId}`, to, url: twimlUrl(), statusCallback: statusUrl(), script });
+
+/** An inbound call nobody answers; the caller leaves a voicemail. */
+const missCall = (tenant: Tenant, from: string) => phoneCall(tenant, from, { dial: 'no-answer', voicemailSeconds: 14 });
 
 describe('POST /voice-calls/twiml', () => {
   test('a call to a business number rings every active staff browser of that location at once, then offers voicemail', async () => {
@@ -219,16 +220,45 @@ describe('POST /twilio/voice/status', () => {
   });
 });
 
+describe('calls placed through the sandbox', () => {
+  test('a client\'s call answered by the second of two ringing staff browsers: one entry, completed, who answered, the talk time', async () => {
+    const tenant = await createTenant(em());
+    const colleague = new Staff({ businessId: tenant.business.id, firstName: 'Kai', locationIds: [tenant.location.id] });
+    await em().persistAndFlush(colleague);
+    const call = await phoneCall(tenant, tenant.client.phone!, { dial: 'answer', answeredBy: `staff_${colleague.id}`, talkSeconds: 95 });
+    expect(call.webhooks.every((w) => w.status === 200 || w.status === 204)).toBe(true);
+    expect(call.legs.map((l) => [l.to, l.status])).toEqual([
+      [`client:staff_${tenant.staff.id}`, 'canceled'],
+      [`client:staff_${colleague.id}`, 'completed'],
+    ]);
+
+    const log = await eventually(() => callLog(call.sid), (m) => m?.call?.ended_at !== null && m?.call?.ended_at !== undefined);
+    expect(log).toMatchObject({ direction: 'inbound', clientId: tenant.client.id, staffId: colleague.id, body: 'Incoming call · 1:35' });
+    expect(log!.call).toMatchObject({ status: 'completed', answered_by_staff_id: colleague.id, duration_s: 95, missed: false, recording_url: null });
+    expect(await em().count(Message, { channel: 'voice', clientId: tenant.client.id })).toBe(1);
+  });
+
+  test('a staff member\'s browser call to a client, recorded: DELIVERED, the talk time and the recording', async () => {
+    const tenant = await createTenant(em());
+    await settings(tenant, { record_calls: true });
+    const call = await browserCall(tenant.staff.id, tenant.client.phone!, { dial: 'answer', talkSeconds: 61 });
+    expect(call.legs).toEqual([expect.objectContaining({ to: tenant.client.phone, status: 'completed' })]);
+    const log = await eventually(() => callLog(call.sid), (m) => m?.call?.recording_url !== null && m?.call?.recording_url !== undefined);
+    expect(log).toMatchObject({ direction: 'outbound', status: 'DELIVERED', staffId: tenant.staff.id, fromAddress: tenant.location.phoneNumber, body: 'Outgoing call · 1:01' });
+    expect(log!.call).toMatchObject({ status: 'completed', duration_s: 61, recording_url: call.recordings[0].url });
+  });
+});
+
 describe('missed-call text-back', () => {
   test('a missed call with a voicemail gets one text-back after the delay, from the number called', async () => {
     const tenant = await createTenant(em());
     await settings(tenant, { missed_call_text_back: { body: 'Sorry we missed you! How can we help?', delay_seconds: 1 } });
     const caller = uniquePhone();
-    const { callSid, recording } = await missCall(tenant, caller);
+    const { sid: callSid, recordings } = await missCall(tenant, caller);
 
     const result = await afterTextBack(callSid);
     expect(result.textBack).toMatchObject({ queued: { status: 'PENDING' } });
-    expect(result.call).toMatchObject({ status: 'no-answer', missed: true, voicemail_url: recording, voicemail_duration_s: 14 });
+    expect(result.call).toMatchObject({ status: 'no-answer', missed: true, voicemail_url: recordings[0].url, voicemail_duration_s: 14 });
     const texts = await eventually(() => Promise.resolve(textsTo(caller)), (m) => m.length > 0);
     expect(texts).toHaveLength(1);
     expect(texts[0]).toMatchObject({ from: tenant.location.phoneNumber, body: 'Sorry we missed you! How can we help?' });
@@ -243,14 +273,14 @@ describe('missed-call text-back', () => {
     const tenant = await createTenant(em());
     await settings(tenant, { missed_call_text_back: { body: 'Sorry we missed you!', delay_seconds: 4 } });
     const caller = uniquePhone();
-    const { callSid } = await missCall(tenant, caller);
-    await voiceWebhook({ CallSid: newCallSid(), From: `client:staff_${tenant.staff.id}`, To: caller });
-    expect((await afterTextBack(callSid)).textBack).toEqual({ skipped: 'called_since' });
+    const missed = await missCall(tenant, caller);
+    await browserCall(tenant.staff.id, caller, { dial: 'answer', talkSeconds: 40 });
+    expect((await afterTextBack(missed.sid)).textBack).toEqual({ skipped: 'called_since' });
 
     await settings(tenant, { missed_call_text_back: null });
     const other = uniquePhone();
     const second = await missCall(tenant, other);
-    expect((await afterTextBack(second.callSid)).textBack).toEqual({ skipped: 'off' });
+    expect((await afterTextBack(second.sid)).textBack).toEqual({ skipped: 'off' });
     expect(textsTo(caller)).toHaveLength(0);
     expect(textsTo(other)).toHaveLength(0);
   }, 60_000);
@@ -259,8 +289,8 @@ describe('missed-call text-back', () => {
     const tenant = await createTenant(em());
     await settings(tenant, { missed_call_text_back: { body: 'Sorry we missed you!', delay_seconds: 0 } });
     await em().nativeUpdate(Client, { id: tenant.client.id }, { smsOptOut: true });
-    const { callSid } = await missCall(tenant, tenant.client.phone!);
-    const { textBack } = await afterTextBack(callSid);
+    const { sid } = await missCall(tenant, tenant.client.phone!);
+    const { textBack } = await afterTextBack(sid);
     expect(textBack).toMatchObject({ queued: { status: 'CANCELED' } });
     const text = await em().findOneOrFail(Message, { id: (textBack as { queued: { messageId: number } }).queued.messageId });
     expect(text).toMatchObject({ status: 'CANCELED', errorCode: 'OPTED_OUT', channel: 'sms' });
