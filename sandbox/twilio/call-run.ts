@@ -17,7 +17,7 @@ import {
   type SandboxCall,
 } from './call';
 import { API_VERSION, rfc2822 } from './message';
-import { twilioSignature } from './signature';
+import { postSignedForm, twilioSignature } from './signature';
 import { parseTwiml, type TwimlElement } from './twiml';
 
 export const WEBHOOK_TIMEOUT_MS = 15_000;
@@ -98,17 +98,8 @@ function nonNegative(value: string | undefined, fallback: number): number {
 /** POSTs a signed form the way Twilio's webhooks do. Never throws, except when `signal` fired. */
 async function postSigned(authToken: string, url: string, params: Record<string, string>, signal: AbortSignal): Promise<CallWebhook> {
   try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'User-Agent': 'TwilioProxy/1.1',
-        'X-Twilio-Signature': twilioSignature(authToken, url, params),
-      },
-      body: new URLSearchParams(params).toString(),
-      redirect: 'manual',
-      signal: AbortSignal.any([signal, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]),
-    });
+    const timeout = AbortSignal.any([signal, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]);
+    const response = await postSignedForm(url, params, twilioSignature(authToken, url, params), timeout);
     return { url, params, status: response.status, responseBody: await response.text() };
   } catch (error) {
     if (signal.aborted) throw new Interrupted();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { twilioSignature } from './signature';
+import { postSignedForm, twilioSignature } from './signature';
 import { API_VERSION, type SandboxMessage } from './message';
 
 export const CALLBACK_TIMEOUT_MS = 5_000;
@@ -74,18 +74,8 @@ export async function postStatusCallback(args: {
     at: new Date().toISOString(),
   };
   try {
-    const response = await fetch(args.url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'User-Agent': 'TwilioProxy/1.1',
-        'X-Twilio-Signature': signature,
-        'I-Twilio-Idempotency-Token': idempotencyToken,
-      },
-      body: new URLSearchParams(args.params).toString(),
-      redirect: 'manual',
-      signal: AbortSignal.any([args.cancel, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
-    });
+    const timeout = AbortSignal.any([args.cancel, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]);
+    const response = await postSignedForm(args.url, args.params, signature, timeout, { 'I-Twilio-Idempotency-Token': idempotencyToken });
     await response.arrayBuffer().catch(() => undefined);
     return { ...base, status: response.status, ok: response.ok };
   } catch (error) {

@@ -1,5 +1,5 @@
 import { newMessageSid, API_VERSION } from './message';
-import { twilioSignature } from './signature';
+import { postSignedForm, twilioSignature } from './signature';
 import type { TwilioCredentials } from './auth';
 import type { SandboxState } from '../state';
 
@@ -53,17 +53,7 @@ export async function deliverInboundSms(creds: TwilioCredentials, state: Sandbox
   const sid = sms.sid ?? newMessageSid();
   const params = inboundParams(creds.accountSid, sid, sms);
   try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'User-Agent': 'TwilioProxy/1.1',
-        'X-Twilio-Signature': twilioSignature(creds.authToken, url, params),
-      },
-      body: new URLSearchParams(params).toString(),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(15_000),
-    });
+    const response = await postSignedForm(url, params, twilioSignature(creds.authToken, url, params), AbortSignal.timeout(15_000));
     return { sid, url, params, status: response.status, responseBody: await response.text() };
   } catch (error) {
     return { sid, url, params, status: 'error', responseBody: String(error) };
