@@ -5,6 +5,7 @@ import { twilioClientFor } from '../../activities/providers/twilio-base-url';
 import { createSandbox, type Sandbox, type SandboxCall } from '../../sandbox/app';
 import { SANDBOX_DEFAULTS } from '../../sandbox/defaults';
 import { MAGIC_CALL_TO_BUSY, MAGIC_CALL_TO_FAILED, MAGIC_CALL_TO_NO_ANSWER } from '../../sandbox/magic';
+import { closeServer, waitFor } from '../support/polling';
 
 const creds = { accountSid: SANDBOX_DEFAULTS.accountSid, authToken: SANDBOX_DEFAULTS.authToken };
 const DELAY_MS = 5;
@@ -86,22 +87,10 @@ class App {
 
   async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await closeServer(this.server);
   }
 }
 
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function expectSignedByTwilio(requests: Received[]): void {
   expect(requests.length).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import { sendgridClientFor } from '../../activities/providers/sendgrid-base-url'
 import { createSandbox, type Sandbox } from '../../sandbox/app';
 import { SANDBOX_DEFAULTS } from '../../sandbox/defaults';
 import { MAGIC_SENDER_DOMAIN_INVALID, MAGIC_SENDER_DOMAIN_UNVERIFIABLE } from '../../sandbox/magic';
+import { waitFor } from '../support/polling';
 
 const twilioCreds = { accountSid: SANDBOX_DEFAULTS.accountSid, authToken: SANDBOX_DEFAULTS.authToken };
 const API_KEY = 'SG.sandbox-test-key';
@@ -10,15 +11,6 @@ const DELAY_MS = 40;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
-    await pause(10);
-  }
-}
 
 function senderBody(fromEmail: string, extra: Record<string, unknown> = {}) {
   return {

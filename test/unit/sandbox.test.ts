@@ -11,6 +11,7 @@ import {
   MAGIC_TO_UNDELIVERED,
   SANDBOX_SERVICE_FROM,
 } from '../../sandbox/magic';
+import { closeServer, waitFor } from '../support/polling';
 
 const creds = {
   accountSid: SANDBOX_DEFAULTS.accountSid,
@@ -62,22 +63,10 @@ class Receiver {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await closeServer(this.server);
   }
 }
 
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
