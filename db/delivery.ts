@@ -31,8 +31,10 @@ export interface RecordedReport {
  * its event just after the adoption ran, and wait forever.
  */
 async function lockProviderMessage(em: EntityManager, provider: string, providerMessageId: string): Promise<void> {
-  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`${provider}:${providerMessageId}`]);
+  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [providerMessageLockKey(provider, providerMessageId)]);
 }
+
+export const providerMessageLockKey = (provider: string, providerMessageId: string) => `${provider}:${providerMessageId}`;
 
 /**
  * Keeps a provider's delivery news as an event, whatever it says. The message it belongs to may
