@@ -2,12 +2,16 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { applyDeliveryEventsOf } from '../db/delivery';
 import { unappliedNewsLeftBehind, unappliedNewsOf, type PendingNews } from '../db/delivery-outbox';
 import type { Orm } from '../db/orm';
-import { passOnDeliveryNews } from './delivery-reports';
+import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
-/** Events passed on per round: one statement finds their news, a few apply it. */
-const BATCH = 500;
+/**
+ * Events passed on per round: one statement finds their news, three and a flush apply it. Small
+ * enough that a round's synchronous ORM work does not hold up the callbacks being answered.
+ */
+const BATCH = 100;
 
 export interface DeliveryDrainerOptions {
   /** How often to look for news nobody passed on. */
@@ -18,14 +22,21 @@ export interface DeliveryDrainerOptions {
 
 /**
  * Passes on the delivery news this process kept (see db/delivery-outbox.ts) after the callback
- * was answered: applied here, or signalled to the running send workflow when it can end the send,
- * as takeDeliveryReport does. Nudges coalesce: one drain runs at a time and runs once more if
- * nudged meanwhile, taking all that was kept since. A sweep on an interval passes on news any
- * process kept and left behind (it stopped first, or Temporal was down).
+ * was answered, by takeDeliveryReport's rules: news that can end a send signals its running
+ * workflow, which applies it; the rest, and news for a send whose workflow has ended, is applied
+ * here, many messages at a time. Nudges coalesce: one drain runs at a time and runs once more if
+ * nudged meanwhile, taking all that was kept since. Signals run beside the drains, at most
+ * SIGNAL_CONCURRENCY at once, so that a slow signal holds up no other news. A sweep on an
+ * interval passes on news any process kept and left behind (it stopped first, or Temporal was down).
  */
 export class DeliveryDrainer {
-  /** Kept by this process, not yet passed on. */
+  /** Events kept by this process, not yet passed on. */
   private readonly pending = new Set<number>();
+  /** Messages whose send workflow had ended when signalled: their news is applied here. */
+  private readonly sendsEnded = new Set<number>();
+  private readonly toSignal: PendingNews[] = [];
+  private signalsInFlight = 0;
+  private signalsDone: (() => void) | null = null;
   private running: Promise<void> | null = null;
   private rerun = false;
   private closed = false;
@@ -37,7 +48,7 @@ export class DeliveryDrainer {
     options: DeliveryDrainerOptions = {},
   ) {
     this.sweepAfterMs = options.sweepAfterMs ?? 10_000;
-    this.sweeper = setInterval(() => this.drain(true), options.sweepEveryMs ?? 1_000);
+    this.sweeper = setInterval(() => void this.drain(true), options.sweepEveryMs ?? 1_000);
     this.sweeper.unref();
   }
 
@@ -46,8 +57,20 @@ export class DeliveryDrainer {
     void this.drain(false);
   }
 
-  /** Runs a drain, or asks the running one to run once more; resolves when that is done. */
-  drain(sweep: boolean): Promise<void> {
+  /** Stops sweeping and passes on what this process kept; what fails stays for another process's sweep. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    await this.running;
+    await this.drainUntilQuiet(false);
+    while (this.signalsInFlight > 0 || this.toSignal.length > 0) {
+      await new Promise<void>((resolve) => (this.signalsDone = resolve));
+      await this.drainUntilQuiet(false);
+    }
+  }
+
+  /** Runs a drain, or asks the running one to run once more. */
+  private drain(sweep: boolean): Promise<void> {
     if (this.running) {
       this.rerun = true;
       return this.running;
@@ -58,20 +81,12 @@ export class DeliveryDrainer {
     return this.running;
   }
 
-  /** Stops sweeping and passes on what this process kept; what fails stays for another process's sweep. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.sweeper);
-    await this.running;
-    await this.drainUntilQuiet(false);
-  }
-
   private async drainUntilQuiet(sweep: boolean): Promise<void> {
     try {
       do {
         this.rerun = false;
         await this.passOnPending();
-      } while (this.rerun && !this.closed);
+      } while (this.rerun);
       if (sweep && !this.closed) await this.sweep();
     } catch (error) {
       // Left pending; the next nudge or sweep tries again.
@@ -80,11 +95,11 @@ export class DeliveryDrainer {
   }
 
   private async passOnPending(): Promise<void> {
-    while (this.pending.size > 0) {
+    while (this.pending.size > 0 || this.sendsEnded.size > 0) {
       const eventIds = [...this.pending].slice(0, BATCH);
       for (const id of eventIds) this.pending.delete(id);
       try {
-        await this.passOn(await unappliedNewsOf(this.deps.pool, eventIds));
+        await this.passOn(eventIds.length > 0 ? await unappliedNewsOf(this.deps.pool, eventIds) : []);
       } catch (error) {
         for (const id of eventIds) this.pending.add(id);
         throw error;
@@ -98,6 +113,38 @@ export class DeliveryDrainer {
   }
 
   private async passOn(news: PendingNews[]): Promise<void> {
-    if (news.length > 0) await passOnDeliveryNews(this.deps.orm.em.fork() as EntityManager, this.deps.temporal, news);
+    const ended = [...this.sendsEnded];
+    this.sendsEnded.clear();
+    try {
+      await applyDeliveryEventsOf(this.deps.orm.em.fork() as EntityManager, [...news.filter((n) => !n.final).map((n) => n.messageId), ...ended]);
+    } catch (error) {
+      for (const id of ended) this.sendsEnded.add(id);
+      throw error;
+    }
+    this.toSignal.push(...news.filter((n) => n.final));
+    this.startSignals();
+  }
+
+  private startSignals(): void {
+    while (this.signalsInFlight < SIGNAL_CONCURRENCY && this.toSignal.length > 0) {
+      const news = this.toSignal.shift()!;
+      this.signalsInFlight += 1;
+      signalFinalNews(this.deps.temporal, news)
+        .then((ended) => {
+          if (!ended) return;
+          this.sendsEnded.add(news.messageId);
+          void this.drain(false);
+        })
+        .catch((error: unknown) => {
+          this.deps.logger.error({ err: error }, 'signalling delivery news failed');
+          // Tried again with the next round; once closing, left to a sweep.
+          if (!this.closed) for (const id of news.eventIds) this.pending.add(id);
+        })
+        .finally(() => {
+          this.signalsInFlight -= 1;
+          this.startSignals();
+          if (this.signalsInFlight === 0 && this.toSignal.length === 0) this.signalsDone?.();
+        });
+    }
   }
 }
