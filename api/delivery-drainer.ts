@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { applyDeliveryEventsOf } from '../db/delivery';
-import { unappliedNewsLeftBehind, unappliedNewsOf, type PendingNews } from '../db/delivery-outbox';
+import { unappliedNewsLeftBehind, newsOfKeptEvents, type PendingNews } from '../db/delivery-outbox';
 import type { Orm } from '../db/orm';
 import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
@@ -35,6 +35,12 @@ export class DeliveryDrainer {
   /** Messages whose send workflow had ended when signalled: their news is applied here. */
   private readonly sendsEnded = new Set<number>();
   private readonly toSignal: PendingNews[] = [];
+  /**
+   * Messages with a signal queued or in flight, and the news to signal once it is done. One at a
+   * time per workflow: signals that reach one workflow at once are refused as busy and retried
+   * with backoffs of seconds.
+   */
+  private readonly signalling = new Map<number, PendingNews | null>();
   private signalsInFlight = 0;
   private signalsDone: (() => void) | null = null;
   private running: Promise<void> | null = null;
@@ -61,11 +67,10 @@ export class DeliveryDrainer {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
-    await this.running;
-    await this.drainUntilQuiet(false);
+    await this.drain(false);
     while (this.signalsInFlight > 0 || this.toSignal.length > 0) {
       await new Promise<void>((resolve) => (this.signalsDone = resolve));
-      await this.drainUntilQuiet(false);
+      await this.drain(false);
     }
   }
 
@@ -83,11 +88,13 @@ export class DeliveryDrainer {
 
   private async drainUntilQuiet(sweep: boolean): Promise<void> {
     try {
+      let sweepNow = sweep && !this.closed;
       do {
         this.rerun = false;
         await this.passOnPending();
+        if (sweepNow) await this.sweep();
+        sweepNow = false;
       } while (this.rerun);
-      if (sweep && !this.closed) await this.sweep();
     } catch (error) {
       // Left pending; the next nudge or sweep tries again.
       this.deps.logger.error({ err: error }, 'passing on delivery news failed');
@@ -99,7 +106,7 @@ export class DeliveryDrainer {
       const eventIds = [...this.pending].slice(0, BATCH);
       for (const id of eventIds) this.pending.delete(id);
       try {
-        await this.passOn(eventIds.length > 0 ? await unappliedNewsOf(this.deps.pool, eventIds) : []);
+        await this.passOn(eventIds.length > 0 ? await newsOfKeptEvents(this.deps.pool, eventIds) : []);
       } catch (error) {
         for (const id of eventIds) this.pending.add(id);
         throw error;
@@ -121,8 +128,18 @@ export class DeliveryDrainer {
       for (const id of ended) this.sendsEnded.add(id);
       throw error;
     }
-    this.toSignal.push(...news.filter((n) => n.final));
+    for (const n of news) if (n.final) this.queueSignal(n);
     this.startSignals();
+  }
+
+  private queueSignal(news: PendingNews): void {
+    if (!this.signalling.has(news.messageId)) {
+      this.signalling.set(news.messageId, null);
+      this.toSignal.push(news);
+      return;
+    }
+    const next = this.signalling.get(news.messageId);
+    this.signalling.set(news.messageId, { ...news, eventIds: [...(next?.eventIds ?? []), ...news.eventIds] });
   }
 
   private startSignals(): void {
@@ -142,6 +159,9 @@ export class DeliveryDrainer {
         })
         .finally(() => {
           this.signalsInFlight -= 1;
+          const next = this.signalling.get(news.messageId);
+          this.signalling.delete(news.messageId);
+          if (next) this.queueSignal(next);
           this.startSignals();
           if (this.signalsInFlight === 0 && this.toSignal.length === 0) this.signalsDone?.();
         });

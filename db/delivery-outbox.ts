@@ -99,13 +99,17 @@ function newsOf(rows: NewsRow[]): PendingNews[] {
   }));
 }
 
-/** The news among these events that is still to be passed on (not applied, with a message). */
-export async function unappliedNewsOf(pool: Pool | ClientBase, eventIds: number[]): Promise<PendingNews[]> {
+/**
+ * The news in these just-kept events, per message with one. News that can end a send is news
+ * even when other news of its message, kept alongside, applied it already: each final callback
+ * wakes its workflow, as takeDeliveryReport's does; the rest only while unapplied.
+ */
+export async function newsOfKeptEvents(pool: Pool | ClientBase, eventIds: number[]): Promise<PendingNews[]> {
   const { rows } = await pool.query<NewsRow>({
     name: 'delivery-outbox-news-of',
     text: `select ${NEWS_COLUMNS} from message_status_events
-            where id = any($2::bigint[]) and applied_at is null and message_id is not null
-            group by message_id`,
+            where id = any($2::bigint[]) and message_id is not null
+            group by message_id having bool_or(applied_at is null) or bool_or(status = any($1::text[]))`,
     values: [FINAL_STATUSES, eventIds],
   });
   return newsOf(rows);

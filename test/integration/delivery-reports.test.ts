@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import { adoptKeptEvent, keepDeliveryEvent, unappliedNewsLeftBehind, unappliedNewsOf } from '../../db/delivery-outbox';
-import { adoptWaitingEvents, recordAndApplyDeliveryReport, recordDeliveryReport, type DeliveryReport } from '../../db/delivery';
+import { adoptKeptEvent, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents } from '../../db/delivery-outbox';
+import { adoptWaitingEvents, applyDeliveryEventsOf, recordAndApplyDeliveryReport, recordDeliveryReport, type DeliveryReport } from '../../db/delivery';
 import { Message, MessageStatusEvent } from '../../db/entities';
 import { createOrm, type Orm } from '../../db/orm';
 import { createTenant, type Tenant } from '../support/factories';
@@ -130,10 +130,21 @@ describe('the delivery outbox', () => {
     expect(first).toEqual({ id: expect.any(Number), messageId: message.id });
     expect(again).toBeNull();
     expect((await reload(message.id)).status).toBe('QUEUED');
-    expect(await unappliedNewsOf(pool, [first!.id, sent!.id])).toEqual([
+    expect(await newsOfKeptEvents(pool, [first!.id, sent!.id])).toEqual([
       { messageId: message.id, eventIds: expect.arrayContaining([first!.id, sent!.id]), final: { eventId: first!.id, status: 'DELIVERED' } },
     ]);
     expect((await eventsOf(message.id)).every((e) => e.appliedAt === null)).toBe(true);
+  });
+
+  test('a final callback applied already, by news of its message kept alongside, is still news: it wakes the workflow', async () => {
+    const message = await queuedMessage();
+    const delivered = await keep(message.providerMessageId!, 'delivered', 'DELIVERED');
+    const sent = await keep(message.providerMessageId!, 'sent', 'SENT');
+
+    await applyDeliveryEventsOf(em(), [message.id]);
+
+    expect(await newsOfKeptEvents(pool, [delivered!.id])).toEqual([{ messageId: message.id, eventIds: [delivered!.id], final: { eventId: delivered!.id, status: 'DELIVERED' } }]);
+    expect(await newsOfKeptEvents(pool, [sent!.id])).toEqual([]);
   });
 
   test('news kept just before its send stored the sid and adopted the waiting events is attached to its message', async () => {
@@ -156,7 +167,7 @@ describe('the delivery outbox', () => {
     const attached = await adoptKeptEvent(pool, kept!, { ...report(sid, 'delivered', 'DELIVERED'), providerMessageId: sid });
 
     expect(attached.messageId).toBeNull();
-    expect(await unappliedNewsOf(pool, [kept!.id])).toEqual([]);
+    expect(await newsOfKeptEvents(pool, [kept!.id])).toEqual([]);
   });
 
   test('the sweep finds unapplied news only once it is older than it waits for', async () => {
