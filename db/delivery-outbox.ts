@@ -1,5 +1,5 @@
 import type { ClientBase, Pool } from 'pg';
-import { providerMessageLockKey, type DeliveryReport } from './delivery';
+import { eventValues, providerMessageLockKey, type DeliveryReport } from './delivery';
 import { MESSAGE_STATUSES, isFinal, type MessageStatus } from './message-status';
 
 /**
@@ -28,18 +28,7 @@ const KEEP_EVENT = {
 export async function keepDeliveryEvent(pool: Pool, report: DeliveryReport & { providerMessageId: string }): Promise<KeptEvent | null> {
   const { rows } = await pool.query<{ id: string; message_id: string | null }>({
     ...KEEP_EVENT,
-    values: [
-      report.provider,
-      report.channel,
-      report.providerMessageId,
-      report.providerEventId ?? null,
-      report.status,
-      report.rawStatus,
-      report.errorCode ?? null,
-      report.errorMessage ?? null,
-      JSON.stringify(report.payload),
-      report.occurredAt ?? null,
-    ],
+    values: [report.provider, report.channel, report.providerMessageId, ...eventValues(report)],
   });
   if (rows.length === 0) return null;
   return { id: Number(rows[0].id), messageId: rows[0].message_id === null ? null : Number(rows[0].message_id) };
