@@ -3,13 +3,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { applyDeliveryEventsOf } from '../db/delivery';
-import { unappliedNewsLeftBehind, newsOfKeptEvents, type PendingNews } from '../db/delivery-outbox';
+import { newsOfKeptEvents, unappliedNewsLeftBehind, type PendingNews } from '../db/delivery-outbox';
 import type { Orm } from '../db/orm';
 import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
 /**
- * Events passed on per round: one statement finds their news, three and a flush apply it. Small
- * enough that a round's synchronous ORM work does not hold up the callbacks being answered.
+ * Events passed on per round: one statement finds their news, three and a flush apply it. A
+ * round's ORM work runs on the event loop that answers the callbacks, so rounds stay small.
  */
 const BATCH = 100;
 

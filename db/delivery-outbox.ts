@@ -68,7 +68,7 @@ interface NewsRow {
   final_status: MessageStatus | null;
 }
 
-/** Per message, its unapplied events among these and the last of them that can end its send. */
+/** Per message, its events among those selected and the last of them that can end its send. */
 const NEWS_COLUMNS = `message_id, array_agg(id) as event_ids,
   (array_agg(id order by id desc) filter (where status = any($1::text[])))[1] as final_event_id,
   (array_agg(status order by id desc) filter (where status = any($1::text[])))[1] as final_status`;
