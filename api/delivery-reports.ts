@@ -15,12 +15,7 @@ export async function takeDeliveryReport(em: EntityManager, temporal: TemporalCl
   const recorded = await recordDeliveryReport(em, report);
   const { event, message, duplicate } = recorded;
   if (duplicate || !event || !message) return recorded;
-  try {
-    await temporal.workflow.getHandle(sendMessageWorkflowId(message.id)).signal(deliveryStatusSignal, { eventId: event.id, status: report.status });
-  } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
-    await applyDeliveryEvents(em, message.id);
-  }
+  if (await signalFinalNews(temporal, { messageId: message.id, final: { eventId: event.id, status: report.status } })) await applyDeliveryEvents(em, message.id);
   return recorded;
 }
 
@@ -30,7 +25,8 @@ export interface MessageNews {
   final?: { eventId: number; status: MessageStatus };
 }
 
-const SIGNAL_CONCURRENCY = 32;
+/** Signals in flight at once, per batch here and in the API's delivery drainer. */
+export const SIGNAL_CONCURRENCY = 32;
 
 /**
  * takeDeliveryReport's passing-on for a batch of news already stored: one signal per message
@@ -41,16 +37,20 @@ export async function passOnDeliveryNews(em: EntityManager, temporal: TemporalCl
   const applyHere = news.filter((n) => !n.final).map((n) => n.messageId);
   const toSignal = news.filter((n) => n.final);
   for (let i = 0; i < toSignal.length; i += SIGNAL_CONCURRENCY) {
-    await Promise.all(
-      toSignal.slice(i, i + SIGNAL_CONCURRENCY).map(async ({ messageId, final }) => {
-        try {
-          await temporal.workflow.getHandle(sendMessageWorkflowId(messageId)).signal(deliveryStatusSignal, final!);
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-          applyHere.push(messageId);
-        }
-      }),
-    );
+    const chunk = toSignal.slice(i, i + SIGNAL_CONCURRENCY);
+    const ended = await Promise.all(chunk.map((n) => signalFinalNews(temporal, n)));
+    applyHere.push(...chunk.filter((_, j) => ended[j]).map((n) => n.messageId));
   }
   await applyDeliveryEventsOf(em, applyHere);
+}
+
+/** Wakes the send workflow of news that can end it; true when that workflow has ended, and the news is to be applied here. */
+export async function signalFinalNews(temporal: TemporalClient, { messageId, final }: MessageNews): Promise<boolean> {
+  try {
+    await temporal.workflow.getHandle(sendMessageWorkflowId(messageId)).signal(deliveryStatusSignal, final!);
+    return false;
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    return true;
+  }
 }

@@ -31,8 +31,10 @@ export interface RecordedReport {
  * its event just after the adoption ran, and wait forever.
  */
 async function lockProviderMessage(em: EntityManager, provider: string, providerMessageId: string): Promise<void> {
-  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`${provider}:${providerMessageId}`]);
+  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [providerMessageLockKey(provider, providerMessageId)]);
 }
+
+export const providerMessageLockKey = (provider: string, providerMessageId: string) => `${provider}:${providerMessageId}`;
 
 /**
  * Keeps a provider's delivery news as an event, whatever it says. The message it belongs to may
@@ -73,17 +75,24 @@ async function recordIn(tx: EntityManager, report: DeliveryReport, lockMessage: 
       message?.id ?? null,
       report.provider,
       report.providerMessageId ?? message?.providerMessageId ?? null,
-      report.providerEventId ?? null,
-      report.status,
-      report.rawStatus,
-      report.errorCode ?? null,
-      report.errorMessage ?? null,
-      JSON.stringify(report.payload),
-      report.occurredAt ?? null,
+      ...eventValues(report),
     ],
   );
   const event = rows.length > 0 ? tx.map(MessageStatusEvent, rows[0]) : null;
   return { event, message, duplicate: event === null };
+}
+
+/** An event row's columns from provider_event_id to occurred_at, as both ways of keeping news insert them. */
+export function eventValues(report: DeliveryReport): unknown[] {
+  return [
+    report.providerEventId ?? null,
+    report.status,
+    report.rawStatus,
+    report.errorCode ?? null,
+    report.errorMessage ?? null,
+    JSON.stringify(report.payload),
+    report.occurredAt ?? null,
+  ];
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { sendgridClientFor } from '../activities/providers/sendgrid-base-url';
 import { twilioClientFor } from '../activities/providers/twilio-base-url';
 import { createApp } from '../api/app';
+import { startDeliveryOutbox } from '../api/delivery-outbox';
 import type { Config } from '../config/env';
 import type { Orm } from '../db/orm';
 import { createWorker } from './create-worker';
@@ -30,7 +31,8 @@ export interface RunningApi {
 export async function runApi(config: Config, orm: Orm, temporalAddress: string, logger: Logger): Promise<RunningApi> {
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ orm, temporal, config, logger, version });
+  const deliveryOutbox = startDeliveryOutbox({ orm, temporal, logger });
+  const app = createApp({ orm, temporal, config, logger, version, deliveryOutbox });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -45,6 +47,7 @@ export async function runApi(config: Config, orm: Orm, temporalAddress: string, 
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await deliveryOutbox.close();
       await connection.close();
     },
   };

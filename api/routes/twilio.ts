@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { fromTwilioMessageStatus } from '../../db/twilio-status';
-import { takeDeliveryReport } from '../delivery-reports';
 import type { AppDeps } from '../deps';
 import { Forbidden, ValidationFailed } from '../errors';
 import { route } from '../route';
@@ -34,14 +32,15 @@ const smsStatusCallback = z.object({
   ErrorMessage: z.string().max(1024).optional(),
 });
 
-export function twilioRoutes({ orm, temporal, config }: AppDeps) {
+export function twilioRoutes({ temporal, config, deliveryOutbox }: AppDeps) {
   return [
     route({
       method: 'post', path: '/twilio/sms/status', tag: 'twilio', summary: 'Process SMS delivery status updates from Twilio', access: 'provider',
       description:
         'Twilio status callback (form-encoded, `X-Twilio-Signature` checked against PUBLIC_BASE_URL). Every callback is kept ' +
-        'as an event; the message status only ever moves forward. Statuses that do not end a send (`queued`, `sent`) are ' +
-        'applied directly; final ones signal the running `sendMessage` workflow, or are applied directly when it has finished.',
+        'as an event and answered 204 once kept; it is passed on right after: the message status only ever moves forward. ' +
+        'Statuses that do not end a send (`queued`, `sent`) are applied directly; final ones signal the running `sendMessage` ' +
+        'workflow, or are applied directly when it has finished.',
       body: formFields,
       bodyKind: 'form',
       responses: {
@@ -58,15 +57,14 @@ export function twilioRoutes({ orm, temporal, config }: AppDeps) {
         const callback = parsed.data;
         if (callback.AccountSid && callback.AccountSid !== config.twilio.accountSid) throw new Forbidden('Unknown Twilio account');
 
-        const em = orm.em.fork() as EntityManager;
-        const status = fromTwilioMessageStatus(callback.MessageStatus);
-        await takeDeliveryReport(em, temporal, {
+        if (!deliveryOutbox) throw new Error('this API was built without a delivery outbox');
+        await deliveryOutbox.keep({
           provider: 'twilio',
           channel: 'sms',
           providerMessageId: callback.MessageSid,
           providerEventId: ctx.get('I-Twilio-Idempotency-Token') || undefined,
           rawStatus: callback.MessageStatus,
-          status,
+          status: fromTwilioMessageStatus(callback.MessageStatus),
           errorCode: callback.ErrorCode || null,
           errorMessage: callback.ErrorMessage || null,
           occurredAt: new Date(),

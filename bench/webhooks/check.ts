@@ -36,6 +36,25 @@ export async function expectedStatuses(db: BenchDatabase, messages: SeededMessag
   return { settled, wrong, byStatus };
 }
 
+/** Events of these messages not applied yet: the API's drainer or a send workflow still has them. */
+export async function unappliedEvents(db: BenchDatabase, messages: SeededMessage[]): Promise<number> {
+  const [unapplied] = await db.query<{ n: number }>(
+    `select count(*)::int as n from message_status_events where message_id = any(?::bigint[]) and applied_at is null`,
+    [idArray(messages)],
+  );
+  return unapplied.n;
+}
+
+/** When each final callback (by token) was applied, in ms since the epoch. */
+export async function finalEventsAppliedAt(db: BenchDatabase, tag: string): Promise<Map<string, number>> {
+  const rows = await db.query<{ token: string; applied_ms: number | null }>(
+    `select provider_event_id as token, (extract(epoch from applied_at) * 1000)::float8 as applied_ms
+       from message_status_events where provider = 'twilio' and provider_event_id like ?`,
+    [`${tag}-%-f`],
+  );
+  return new Map(rows.flatMap((r) => (r.applied_ms === null ? [] : [[r.token, r.applied_ms] as [string, number]])));
+}
+
 export async function checkPhase(db: BenchDatabase, messages: SeededMessage[], tag: string, tokensPosted: number, mix: Mix): Promise<Correctness> {
   const statuses = await expectedStatuses(db, messages, mix);
   const [events] = await db.query<{ rows: number; tokens: number; twice: number; orphans: number }>(
@@ -46,10 +65,6 @@ export async function checkPhase(db: BenchDatabase, messages: SeededMessage[], t
        from message_status_events where provider = 'twilio' and provider_event_id like ?`,
     [`${tag}-%`, `${tag}-%`],
   );
-  const [unapplied] = await db.query<{ n: number }>(
-    `select count(*)::int as n from message_status_events where message_id = any(?::bigint[]) and applied_at is null`,
-    [idArray(messages)],
-  );
   return {
     messages: messages.length,
     atExpectedStatus: statuses.settled,
@@ -59,7 +74,7 @@ export async function checkPhase(db: BenchDatabase, messages: SeededMessage[], t
     tokensStoredTwice: events.twice,
     tokensMissing: tokensPosted - events.tokens,
     eventsWithoutMessage: events.orphans,
-    eventsNotApplied: unapplied.n,
+    eventsNotApplied: await unappliedEvents(db, messages),
     byStatus: statuses.byStatus,
   };
 }

@@ -1,14 +1,15 @@
 /**
  * One webhook-ingest phase: an idle sample, the planned callbacks posted closed- or open-loop,
- * the wait until every message is at its final status (send workflows apply theirs after the
- * acknowledgement), then the checks. /proc is sampled from the first callback to the last status.
+ * the wait until every message is at its final status and every event applied (the API's drainer
+ * and the send workflows apply them after the acknowledgement), then the checks. /proc is sampled
+ * from the first callback to the last status.
  */
 import os from 'node:os';
 import { runLoad } from '../lib/load';
 import { ProcSampler, type ProcReport, type Role } from '../lib/procs';
 import type { BenchDatabase } from '../lib/stack';
 import { summarize, type LatencySummary } from '../lib/stats';
-import { checkPhase, expectedStatuses, type Correctness } from './check';
+import { checkPhase, expectedStatuses, finalEventsAppliedAt, unappliedEvents, type Correctness } from './check';
 import { planCallbacks, type Mix, type PlannedCallback, type SeededMessage } from './plan';
 import type { CallbackPoster } from './post';
 
@@ -43,8 +44,10 @@ export interface IngestResult {
   /** Open loop: from the callback's slot in the schedule → 204 read (includes falling behind it). */
   fromScheduleMs: LatencySummary | null;
   byKind: Record<string, LatencySummary>;
-  /** Last callback answered → last message at its final status. */
+  /** Last callback answered → last message at its final status, every event applied. */
   settleAfterLoadMs: number;
+  /** A final callback's 204 → its event applied (the message at its final status), by whether its workflow ran. */
+  applyLagMs: { all: LatencySummary; 'workflow running': LatencySummary; 'workflow ended': LatencySummary };
   liveMessages: number;
   correctness: Correctness;
   resources: ProcReport;
@@ -60,7 +63,7 @@ async function untilSettled(spec: IngestSpec, stallMs = 20_000): Promise<void> {
   for (;;) {
     if (spec.signal.aborted) throw spec.signal.reason;
     const { settled } = await expectedStatuses(spec.db, spec.messages, spec.mix);
-    if (settled === spec.messages.length) return;
+    if (settled === spec.messages.length && (await unappliedEvents(spec.db, spec.messages)) === 0) return;
     if (settled !== last) [last, lastChange] = [settled, Date.now()];
     else if (Date.now() - lastChange > stallMs) return spec.say(`${spec.name}: ${spec.messages.length - settled} messages not at their final status after ${stallMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
@@ -81,6 +84,8 @@ export async function runIngest(spec: IngestSpec): Promise<IngestResult> {
   spec.say(`${spec.name}: ${plan.length} callbacks for ${spec.messages.length} messages at ${pace} (load average ${loadAverageBefore.map((l) => l.toFixed(2)).join(' ')})`);
   const byKind = new Map<Kind, number[]>();
   const fromSchedule: number[] = [];
+  /** Token of each final callback (first post) → when its 204 was read, ms since the epoch. */
+  const finalAckedAt = new Map<string, number>();
   const sampler = new ProcSampler(spec.roles);
   sampler.start();
   const scheduleStart = Date.now();
@@ -102,6 +107,7 @@ export async function runIngest(spec: IngestSpec): Promise<IngestResult> {
           if (!byKind.has(kind)) byKind.set(kind, []);
           byKind.get(kind)!.push(performance.now() - t0);
           if (spec.ratePerSecond) fromSchedule.push(Date.now() - (scheduleStart + (i * 1000) / spec.ratePerSecond));
+          if (plan[i].word !== 'sent' && !plan[i].duplicate) finalAckedAt.set(plan[i].token, Date.now());
         }
         return answer;
       },
@@ -113,6 +119,15 @@ export async function runIngest(spec: IngestSpec): Promise<IngestResult> {
     resources = sampler.stop();
   }
   const durationMs = load.endedAt - load.startedAt;
+  const appliedAt = await finalEventsAppliedAt(spec.db, tag);
+  const lags = { all: [] as number[], 'workflow running': [] as number[], 'workflow ended': [] as number[] };
+  for (const cb of plan) {
+    const acked = finalAckedAt.get(cb.token);
+    const applied = appliedAt.get(cb.token);
+    if (cb.word === 'sent' || cb.duplicate || acked === undefined || applied === undefined) continue;
+    lags.all.push(applied - acked);
+    lags[cb.live ? 'workflow running' : 'workflow ended'].push(applied - acked);
+  }
   return {
     name: spec.name,
     concurrency: spec.concurrency,
@@ -128,6 +143,7 @@ export async function runIngest(spec: IngestSpec): Promise<IngestResult> {
     fromScheduleMs: spec.ratePerSecond ? summarize(fromSchedule) : null,
     byKind: Object.fromEntries([...byKind].map(([k, v]) => [k, summarize(v)])),
     settleAfterLoadMs: settledAt - load.endedAt,
+    applyLagMs: { all: summarize(lags.all), 'workflow running': summarize(lags['workflow running']), 'workflow ended': summarize(lags['workflow ended']) },
     liveMessages: spec.messages.filter((m) => m.live).length,
     correctness: await checkPhase(spec.db, spec.messages, tag, new Set(plan.map((c) => c.token)).size, spec.mix),
     resources,
@@ -149,6 +165,9 @@ export function ingestTable(results: IngestResult[]): string {
     ),
     ['errors', (r) => JSON.stringify(Object.fromEntries(Object.entries(r.statuses).filter(([s]) => s !== '204')))],
     ['settled after last ack ms', (r) => f(r.settleAfterLoadMs, 0)],
+    ...(['all', 'workflow running', 'workflow ended'] as const).map(
+      (k) => [`apply lag (final 204 → applied), ${k}, p50 / p99 / max ms`, (r: IngestResult) => `${f(r.applyLagMs[k].p50)} / ${f(r.applyLagMs[k].p99)} / ${f(r.applyLagMs[k].max)}`] as [string, (r: IngestResult) => string],
+    ),
     ...(['api', 'worker', 'temporal', 'bench'] as const).map(
       (role) => [`CPU ${role} % / ms per callback`, (r: IngestResult) => `${f(r.resources.roles[role]?.cpuPercent, 0)} / ${cpuMs(r, r.resources.roles[role]?.cpuSeconds ?? 0)}`] as [string, (r: IngestResult) => string],
     ),

@@ -9,6 +9,7 @@ import { Migration20261125060000_conversation_facets } from './Migration20261125
 import { Migration20261125070000_message_holds } from './Migration20261125070000_message_holds';
 import { Migration20261125080000_sender_pacing } from './Migration20261125080000_sender_pacing';
 import { Migration20261126000000_email_reply_to } from './Migration20261126000000_email_reply_to';
+import { Migration20261126010000_unapplied_events_index } from './Migration20261126010000_unapplied_events_index';
 import { Migration20261126020000_voice_calls } from './Migration20261126020000_voice_calls';
 
 /** Every migration in order; listed explicitly so they run the same from source, a build or a bundle. */
@@ -23,5 +24,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125070000_message_holds', class: Migration20261125070000_message_holds },
   { name: 'Migration20261125080000_sender_pacing', class: Migration20261125080000_sender_pacing },
   { name: 'Migration20261126000000_email_reply_to', class: Migration20261126000000_email_reply_to },
+  { name: 'Migration20261126010000_unapplied_events_index', class: Migration20261126010000_unapplied_events_index },
   { name: 'Migration20261126020000_voice_calls', class: Migration20261126020000_voice_calls },
 ];

@@ -53,6 +53,8 @@ async function sentMessage(requestId: string): Promise<Message> {
   );
 }
 
+/** The message once the callbacks' drain has brought it to `status` (or as it is at the deadline). */
+const messageAt = (id: number, status: Message['status']) => eventually(() => stack.orm.em.fork().findOneOrFail(Message, { id }), (m) => m.status === status);
 const eventsOf = (messageId: number) => stack.orm.em.fork().find(MessageStatusEvent, { messageId }, { orderBy: { id: 'asc' } });
 /** Events stored for one provider message id (other test files write events at the same time). */
 const eventCount = (sid: string) => stack.orm.em.fork().count(MessageStatusEvent, { providerMessageId: sid });
@@ -72,8 +74,7 @@ describe('POST /twilio/sms/status', () => {
       expect((await callback(statusOf(sid, word))).status).toBe(204);
     }
 
-    const final = await eventually(() => stack.orm.em.fork().findOneOrFail(Message, { id: message.id }), (m) => m.status === 'DELIVERED');
-    expect(final.status).toBe('DELIVERED');
+    expect((await messageAt(message.id, 'DELIVERED')).status).toBe('DELIVERED');
     const handle = stack.env.client.workflow.getHandle(`message-${message.id}`);
     expect(await handle.result()).toMatchObject({ status: 'DELIVERED' });
     const answered = await handle.query(sendStatusQuery);
@@ -109,7 +110,7 @@ describe('POST /twilio/sms/status', () => {
     for (const [i, message] of messages.entries()) {
       const result = await stack.env.client.workflow.getHandle(`message-${message.id}`).result();
       expect(result.status).toBe(endings[i].final);
-      const stored = await eventually(() => stack.orm.em.fork().findOneOrFail(Message, { id: message.id }), (m) => m.status === endings[i].final);
+      const stored = await messageAt(message.id, endings[i].final as Message['status']);
       if (endings[i].extra) expect(stored.errorCode).toBe(endings[i].extra!.ErrorCode);
       // The first `sent` came from the sandbox; every replayed callback is kept as well.
       expect(await eventCount(message.providerMessageId!)).toBe(1 + 3 * endings[i].words.length);
@@ -140,7 +141,7 @@ describe('POST /twilio/sms/status', () => {
 
     expect((await callback(statusOf(sid, 'read'))).status).toBe(204);
 
-    expect((await stack.orm.em.fork().findOneOrFail(Message, { id: message.id })).status).toBe('READ');
+    expect((await messageAt(message.id, 'READ')).status).toBe('READ');
   });
 
   test('a failure callback stores the provider error code', async () => {
@@ -148,8 +149,7 @@ describe('POST /twilio/sms/status', () => {
 
     await callback(statusOf(message.providerMessageId!, 'undelivered', { ErrorCode: '30005', ErrorMessage: 'Unknown destination handset' }));
 
-    const final = await eventually(() => stack.orm.em.fork().findOneOrFail(Message, { id: message.id }), (m) => m.status === 'UNDELIVERED');
-    expect(final).toMatchObject({ status: 'UNDELIVERED', errorCode: '30005' });
+    expect(await messageAt(message.id, 'UNDELIVERED')).toMatchObject({ status: 'UNDELIVERED', errorCode: '30005' });
   });
 
   test('a tampered signature is refused with 403 and nothing is stored', async () => {
@@ -204,6 +204,25 @@ describe('POST /twilio/sms/status', () => {
     const applied = await applyDeliveryEvents(stack.orm.em.fork() as EntityManager, message.id);
 
     expect(applied.status).toBe('DELIVERED');
+  });
+
+  test('a callback is answered once kept; news kept and never passed on (the process stopped) is applied by the sweep', async () => {
+    const em = stack.orm.em.fork() as EntityManager;
+    const message = em.create(Message, { businessId: tenant.business.id, channel: 'sms', direction: 'outbound', toAddress: '+15550003333', fromAddress: tenant.location.phoneNumber });
+    await em.flush();
+    message.markAccepted(`SM${'b'.repeat(31)}2`, new Date());
+    await em.flush();
+    // As a process that kept it and stopped before passing it on leaves it: unapplied, and older than the sweep waits for.
+    await em.execute(
+      `insert into message_status_events (message_id, provider, provider_message_id, status, raw_status, error_code, payload, occurred_at, received_at)
+       values (?, 'twilio', ?, 'UNDELIVERED', 'undelivered', '30003', '{}', now() - interval '1 minute', now() - interval '1 minute')`,
+      [message.id, message.providerMessageId],
+    );
+
+    const swept = await messageAt(message.id, 'UNDELIVERED');
+
+    expect(swept).toMatchObject({ status: 'UNDELIVERED', errorCode: '30003' });
+    expect((await eventsOf(message.id)).every((e) => e.appliedAt !== null)).toBe(true);
   });
 
   test('malformed callbacks are a 422, not a 500', async () => {

@@ -1,21 +1,26 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
-import { adoptWaitingEvents, recordAndApplyDeliveryReport, recordDeliveryReport, type DeliveryReport } from '../../db/delivery';
+import { Pool } from 'pg';
+import { adoptKeptEvent, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents } from '../../db/delivery-outbox';
+import { adoptWaitingEvents, applyDeliveryEventsOf, recordAndApplyDeliveryReport, recordDeliveryReport, type DeliveryReport } from '../../db/delivery';
 import { Message, MessageStatusEvent } from '../../db/entities';
 import { createOrm, type Orm } from '../../db/orm';
 import { createTenant, type Tenant } from '../support/factories';
 import { testDatabaseUrl } from '../support/stack';
 
 let orm: Orm;
+let pool: Pool;
 let tenant: Tenant;
 const em = () => orm.em.fork() as EntityManager;
 
 beforeAll(async () => {
   orm = await createOrm(testDatabaseUrl(), { poolMax: 8 });
+  pool = new Pool({ connectionString: testDatabaseUrl(), max: 4 });
   tenant = await createTenant(em());
 });
 
 afterAll(async () => {
+  await pool?.end();
   await orm?.close();
 });
 
@@ -105,5 +110,84 @@ describe('recordAndApplyDeliveryReport', () => {
     const events = await eventsOf(message.id);
     expect(events).toHaveLength(words.length);
     expect(events.every((e) => e.appliedAt !== null)).toBe(true);
+  });
+});
+
+describe('the delivery outbox', () => {
+  const keep = (sid: string, rawStatus: string, status: DeliveryReport['status'], token?: string) => {
+    const news = { ...report(sid, rawStatus, status, token), providerMessageId: sid };
+    return keepDeliveryEvent(pool, news);
+  };
+
+  test('keeps news unapplied for its message, once per idempotency token, and tells what is left to pass on', async () => {
+    const message = await queuedMessage();
+    const token = `t-${message.id}-outbox`;
+
+    const first = await keep(message.providerMessageId!, 'delivered', 'DELIVERED', token);
+    const again = await keep(message.providerMessageId!, 'delivered', 'DELIVERED', token);
+    const sent = await keep(message.providerMessageId!, 'sent', 'SENT');
+
+    expect(first).toEqual({ id: expect.any(Number), messageId: message.id });
+    expect(again).toBeNull();
+    expect((await reload(message.id)).status).toBe('QUEUED');
+    expect(await newsOfKeptEvents(pool, [first!.id, sent!.id])).toEqual([
+      { messageId: message.id, eventIds: expect.arrayContaining([first!.id, sent!.id]), final: { eventId: first!.id, status: 'DELIVERED' } },
+    ]);
+    expect((await eventsOf(message.id)).every((e) => e.appliedAt === null)).toBe(true);
+  });
+
+  test('a final callback applied already, by news of its message kept alongside, is still news: it wakes the workflow', async () => {
+    const message = await queuedMessage();
+    const delivered = await keep(message.providerMessageId!, 'delivered', 'DELIVERED');
+    const sent = await keep(message.providerMessageId!, 'sent', 'SENT');
+
+    await applyDeliveryEventsOf(em(), [message.id]);
+
+    expect(await newsOfKeptEvents(pool, [delivered!.id])).toEqual([{ messageId: message.id, eventIds: [delivered!.id], final: { eventId: delivered!.id, status: 'DELIVERED' } }]);
+    expect(await newsOfKeptEvents(pool, [sent!.id])).toEqual([]);
+  });
+
+  test('news kept just before its send stored the sid and adopted the waiting events is attached to its message', async () => {
+    const sid = newSid();
+    const kept = await keep(sid, 'sent', 'SENT');
+    // The send stored the sid, and its adoption ran before this event was there to adopt.
+    const message = await queuedMessage(sid);
+
+    const attached = await adoptKeptEvent(pool, kept!, { ...report(sid, 'sent', 'SENT'), providerMessageId: sid });
+
+    expect(kept).toEqual({ id: expect.any(Number), messageId: null });
+    expect(attached).toEqual({ id: kept!.id, messageId: message.id });
+    expect((await eventsOf(message.id)).map((e) => e.id)).toEqual([kept!.id]);
+  });
+
+  test('news for a sid no message has stays waiting and is not news to pass on', async () => {
+    const sid = newSid();
+    const kept = await keep(sid, 'delivered', 'DELIVERED');
+
+    const attached = await adoptKeptEvent(pool, kept!, { ...report(sid, 'delivered', 'DELIVERED'), providerMessageId: sid });
+
+    expect(attached.messageId).toBeNull();
+    expect(await newsOfKeptEvents(pool, [kept!.id])).toEqual([]);
+  });
+
+  test('the sweep finds unapplied news only once it is older than it waits for', async () => {
+    const message = await queuedMessage();
+    const kept = await keep(message.providerMessageId!, 'sent', 'SENT');
+
+    const young = await unappliedNewsLeftBehind(pool, 60_000, 10_000);
+    // Aged where no other test file's sweep can see it (and pass it on first).
+    const client = await pool.connect();
+    let old;
+    try {
+      await client.query('begin');
+      await client.query(`update message_status_events set received_at = now() - interval '2 minutes' where id = $1`, [kept!.id]);
+      old = await unappliedNewsLeftBehind(client, 60_000, 10_000);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+
+    expect(young.map((n) => n.messageId)).not.toContain(message.id);
+    expect(old).toContainEqual({ messageId: message.id, eventIds: [kept!.id] });
   });
 });

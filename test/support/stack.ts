@@ -8,6 +8,7 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import { BaseUrlRequestClient, twilioClientFor } from '../../activities/providers/twilio-base-url';
 import { createApp } from '../../api/app';
+import { startDeliveryOutbox, type DeliveryOutbox } from '../../api/delivery-outbox';
 import { loadConfig, type Config } from '../../config/env';
 import { createOrm, type Orm } from '../../db/orm';
 import { createSandbox, type Sandbox } from '../../sandbox/app';
@@ -24,6 +25,7 @@ export interface TestStack {
   config: Config;
   baseUrl: string;
   worker: Worker;
+  deliveryOutbox: DeliveryOutbox;
   close(): Promise<void>;
 }
 
@@ -121,7 +123,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     LOG_LEVEL: 'silent',
     SMS_RATE_LONG_CODE: String(options.smsRateLongCode ?? 1000),
   });
-  const app = createApp({ orm, temporal: env.client, config, logger: pino({ level: 'silent' }) });
+  const logger = pino({ level: 'silent' });
+  const deliveryOutbox = startDeliveryOutbox({ orm, temporal: env.client, logger });
+  const app = createApp({ orm, temporal: env.client, config, logger, deliveryOutbox });
   server.on('request', app.callback());
 
   const worker = await createWorker({
@@ -145,6 +149,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     config,
     baseUrl: `http://127.0.0.1:${port}`,
     worker,
+    deliveryOutbox,
     async close() {
       worker.shutdown();
       await running;
@@ -152,6 +157,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await deliveryOutbox.close();
       await sandbox.close();
       await env.teardown();
       await orm.close();

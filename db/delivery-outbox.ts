@@ -1,0 +1,120 @@
+import type { ClientBase, Pool } from 'pg';
+import { eventValues, providerMessageLockKey, type DeliveryReport } from './delivery';
+import { MESSAGE_STATUSES, isFinal, type MessageStatus } from './message-status';
+
+/**
+ * The delivery outbox in plain SQL: news is kept with one statement and passed on later (see
+ * api/delivery-drainer.ts), so a provider's callback is answered without the ORM or Temporal.
+ */
+
+export interface KeptEvent {
+  id: number;
+  /** Null while no message has the provider's id (the event waits for it, see adoptWaitingEvents). */
+  messageId: number | null;
+}
+
+const FINAL_STATUSES = MESSAGE_STATUSES.filter(isFinal);
+
+const KEEP_EVENT = {
+  name: 'delivery-outbox-keep',
+  text: `insert into message_status_events (message_id, provider, provider_message_id, provider_event_id, status, raw_status,
+           error_code, error_message, payload, occurred_at)
+         select (select id from messages where channel = $2 and provider_message_id = $3), $1, $3, $4, $5, $6, $7, $8, $9::jsonb, $10
+         on conflict (provider, provider_event_id) where provider_event_id is not null do nothing
+         returning id, message_id`,
+};
+
+/** Keeps news as an event, not yet applied; null when the provider sent this very event before. */
+export async function keepDeliveryEvent(pool: Pool, report: DeliveryReport & { providerMessageId: string }): Promise<KeptEvent | null> {
+  const { rows } = await pool.query<{ id: string; message_id: string | null }>({
+    ...KEEP_EVENT,
+    values: [report.provider, report.channel, report.providerMessageId, ...eventValues(report)],
+  });
+  if (rows.length === 0) return null;
+  return { id: Number(rows[0].id), messageId: rows[0].message_id === null ? null : Number(rows[0].message_id) };
+}
+
+/**
+ * Gives a just-kept event without a message the message that has its provider id by now, if one
+ * does. keepDeliveryEvent looks its message up without the provider-id lock, so a send may have
+ * stored the id and adopted the waiting events between that look and the insert's commit; taking
+ * the lock here, after the commit, closes that gap as recordDeliveryReport's lock does.
+ */
+export async function adoptKeptEvent(pool: Pool, event: KeptEvent, report: DeliveryReport & { providerMessageId: string }): Promise<KeptEvent> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [providerMessageLockKey(report.provider, report.providerMessageId)]);
+    const { rows } = await client.query<{ message_id: string }>(
+      `update message_status_events e set message_id = m.id from messages m
+        where e.id = $1 and e.message_id is null and m.channel = $2 and m.provider_message_id = e.provider_message_id
+        returning e.message_id`,
+      [event.id, report.channel],
+    );
+    await client.query('commit');
+    return rows.length > 0 ? { id: event.id, messageId: Number(rows[0].message_id) } : event;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+interface NewsRow {
+  message_id: string;
+  event_ids: string[];
+  final_event_id: string | null;
+  final_status: MessageStatus | null;
+}
+
+/** Per message, its events among those selected and the last of them that can end its send. */
+const NEWS_COLUMNS = `message_id, array_agg(id) as event_ids,
+  (array_agg(id order by id desc) filter (where status = any($1::text[])))[1] as final_event_id,
+  (array_agg(status order by id desc) filter (where status = any($1::text[])))[1] as final_status`;
+
+/** What one message has heard and nobody passed on yet: its events, and the last that can end its send. */
+export interface PendingNews {
+  messageId: number;
+  eventIds: number[];
+  final?: { eventId: number; status: MessageStatus };
+}
+
+function newsOf(rows: NewsRow[]): PendingNews[] {
+  return rows.map((row) => ({
+    messageId: Number(row.message_id),
+    eventIds: row.event_ids.map(Number),
+    ...(row.final_event_id !== null && { final: { eventId: Number(row.final_event_id), status: row.final_status! } }),
+  }));
+}
+
+/**
+ * The news in these just-kept events, per message with one. News that can end a send is news
+ * even when other news of its message, kept alongside, applied it already: each final callback
+ * wakes its workflow, as takeDeliveryReport's does; the rest only while unapplied.
+ */
+export async function newsOfKeptEvents(pool: Pool | ClientBase, eventIds: number[]): Promise<PendingNews[]> {
+  const { rows } = await pool.query<NewsRow>({
+    name: 'delivery-outbox-news-of',
+    text: `select ${NEWS_COLUMNS} from message_status_events
+            where id = any($2::bigint[]) and message_id is not null
+            group by message_id having bool_or(applied_at is null) or bool_or(status = any($1::text[]))`,
+    values: [FINAL_STATUSES, eventIds],
+  });
+  return newsOf(rows);
+}
+
+/**
+ * News kept at least `olderThanMs` ago and still not applied: left by a process that stopped
+ * before passing it on, or by a path that passes news on itself and has not yet. Oldest first.
+ */
+export async function unappliedNewsLeftBehind(pool: Pool | ClientBase, olderThanMs: number, limit: number): Promise<PendingNews[]> {
+  const { rows } = await pool.query<NewsRow>({
+    name: 'delivery-outbox-left-behind',
+    text: `select ${NEWS_COLUMNS} from message_status_events
+            where applied_at is null and message_id is not null and received_at < now() - make_interval(secs => $2)
+            group by message_id order by min(received_at) limit $3`,
+    values: [FINAL_STATUSES, olderThanMs / 1000, limit],
+  });
+  return newsOf(rows);
+}
