@@ -2,10 +2,17 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../config/env';
 import { Forbidden, ValidationFailed } from './errors';
+import { httpErrorSchema, validationErrorSchema } from './schemas/common';
 import { verifyTwilioSignature } from './twilio-signature';
 
 /** Twilio's webhooks are flat forms; a field may repeat. */
 export const formFields = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+
+/** The refusals every Twilio webhook may answer; `what` names what a good request is. */
+export const twilioWebhookRefusals = (what: string) => ({
+  403: { description: 'Bad signature or account', schema: httpErrorSchema },
+  422: { description: `Not ${what}`, schema: validationErrorSchema },
+});
 
 /**
  * A Twilio webhook's form, once it is known to come from Twilio: the signature checked first

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { fromTwilioMessageStatus } from '../../db/twilio-status';
 import type { AppDeps } from '../deps';
-import { Forbidden, ValidationFailed } from '../errors';
 import { route } from '../route';
 import { UNSTORABLE } from '../middleware/body';
 import { startProcessMessage } from '../process-workflows';
-import { httpErrorSchema, phoneNumber, validationErrorSchema } from '../schemas/common';
-import { verifyTwilioSignature } from '../twilio-signature';
-
-const formFields = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+import { phoneNumber } from '../schemas/common';
+import { formFields, readTwilioWebhook, twilioWebhookRefusals } from '../twilio-webhook';
 
 const incomingSms = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message sid'),
@@ -45,17 +42,10 @@ export function twilioRoutes({ temporal, config, deliveryOutbox }: AppDeps) {
       bodyKind: 'form',
       responses: {
         204: { description: 'Recorded' },
-        403: { description: 'Bad signature or account', schema: httpErrorSchema },
-        422: { description: 'Not a status callback', schema: validationErrorSchema },
+        ...twilioWebhookRefusals('a status callback'),
       },
       handler: async (ctx, { body }) => {
-        verifyTwilioSignature(ctx, config.twilio.authToken, config.publicBaseUrl, body);
-        const parsed = smsStatusCallback.safeParse(body);
-        if (!parsed.success) {
-          throw new ValidationFailed(parsed.error.issues.map((i) => ({ loc: ['body', ...i.path.map(String)], msg: i.message, type: i.code })));
-        }
-        const callback = parsed.data;
-        if (callback.AccountSid && callback.AccountSid !== config.twilio.accountSid) throw new Forbidden('Unknown Twilio account');
+        const callback = readTwilioWebhook(ctx, config, body, smsStatusCallback);
 
         if (!deliveryOutbox) throw new Error('this API was built without a delivery outbox');
         await deliveryOutbox.keep({
@@ -84,17 +74,10 @@ export function twilioRoutes({ temporal, config, deliveryOutbox }: AppDeps) {
       bodyKind: 'form',
       responses: {
         200: { description: 'Accepted; empty TwiML', contentType: 'text/xml' },
-        403: { description: 'Bad signature or account', schema: httpErrorSchema },
-        422: { description: 'Not an incoming message', schema: validationErrorSchema },
+        ...twilioWebhookRefusals('an incoming message'),
       },
       handler: async (ctx, { body }) => {
-        verifyTwilioSignature(ctx, config.twilio.authToken, config.publicBaseUrl, body);
-        const parsed = incomingSms.safeParse(body);
-        if (!parsed.success) {
-          throw new ValidationFailed(parsed.error.issues.map((i) => ({ loc: ['body', ...i.path.map(String)], msg: i.message, type: i.code })));
-        }
-        const sms = parsed.data;
-        if (sms.AccountSid && sms.AccountSid !== config.twilio.accountSid) throw new Forbidden('Unknown Twilio account');
+        const sms = readTwilioWebhook(ctx, config, body, incomingSms);
         const mediaUrls = Array.from({ length: sms.NumMedia }, (_, i) => body[`MediaUrl${i}`]).filter(isMediaUrl);
         await startProcessMessage(temporal, config.temporal.taskQueue, {
           channel: 'sms',

@@ -10,8 +10,8 @@ import { accessibleBusiness } from '../auth';
 import type { AppDeps } from '../deps';
 import { Conflict, Forbidden, NotFound } from '../errors';
 import { route } from '../route';
-import { errorResponses, httpErrorSchema, textId, validationErrorSchema } from '../schemas/common';
-import { formFields, readTwilioWebhook } from '../twilio-webhook';
+import { errorResponses, httpErrorSchema, textId } from '../schemas/common';
+import { formFields, readTwilioWebhook, twilioWebhookRefusals } from '../twilio-webhook';
 import { passOnCallEvent, startVoiceCall } from '../voice-call-workflows';
 import { callEventOf, callStatusCallback, voiceWebhook } from '../voice-webhooks';
 import { dialClientTwiml, hangUpTwiml, ringStaffTwiml, sayThenHangUpTwiml, voicemailTwiml, voiceUrls } from '../voice-twiml';
@@ -110,8 +110,7 @@ export function voiceCallRoutes({ orm, temporal, config }: AppDeps) {
       bodyKind: 'form',
       responses: {
         200: { description: 'TwiML for the call', contentType: 'text/xml' },
-        403: { description: 'Bad signature or account', schema: httpErrorSchema },
-        422: { description: 'Not a voice webhook', schema: validationErrorSchema },
+        ...twilioWebhookRefusals('a voice webhook'),
       },
       handler: async (ctx, { query, body }) => {
         const call = readTwilioWebhook(ctx, config, body, voiceWebhook);
@@ -145,8 +144,7 @@ export function voiceCallRoutes({ orm, temporal, config }: AppDeps) {
       bodyKind: 'form',
       responses: {
         204: { description: 'Taken in' },
-        403: { description: 'Bad signature or account', schema: httpErrorSchema },
-        422: { description: 'Not a call status callback', schema: validationErrorSchema },
+        ...twilioWebhookRefusals('a call status callback'),
       },
       handler: async (ctx, { body }) => {
         const news = callEventOf(readTwilioWebhook(ctx, config, body, callStatusCallback));
