@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { newCallLog, type CallEvent } from '../db/call-log';
+import { callSummary, newCallLog, type CallEvent } from '../db/call-log';
 import { storeProcessedMessage } from '../db/inbound';
 import { missedCallTextBackDelay, queueMissedCallTextBack, recordCallEvents, type CallStart } from '../db/voice-calls';
 import type { ActivityDeps } from './index';
@@ -9,7 +9,8 @@ export function createVoiceCallActivities({ orm }: Pick<ActivityDeps, 'orm'>) {
   return {
     /** The call's entry in the client's conversation (client and conversation found or opened), once per call. */
     async openCallLog({ start }: { start: CallStart }) {
-      return storeProcessedMessage(em(), { ...start, call: start.call ?? newCallLog() });
+      const call = start.call ?? newCallLog();
+      return storeProcessedMessage(em(), { ...start, call, body: callSummary(start.direction, call) });
     },
 
     async recordCallEvents({ callSid, events }: { callSid: string; events: CallEvent[] }) {

@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CallEvent, CallLog } from './call-log';
 import { PREVIEW_LENGTH } from './conversations';
-import { Business, Client, Message, Staff } from './entities';
+import { Business, Client, Location, Message, Staff } from './entities';
 import type { ProcessedMessage } from './inbound';
 import type { Direction, MessageStatus } from './message-status';
 import { insertOutboundMessages, openConversations } from './sends';
@@ -28,23 +28,20 @@ export const voiceIdentity = (staffId: number): string => `staff_${staffId}`;
 
 /** Whose number was called, and who there may answer: null when no business has the number. */
 export async function routeInboundCall(em: EntityManager, to: string): Promise<InboundCallRoute | null> {
-  const [location] = await em.execute(
-    `select l.id, l.name, l.business_id, b.name as business_name, b.settings from locations l join businesses b on b.id = l.business_id
-     where l.phone_number = ? limit 1`,
-    [to],
-  );
+  const location = await em.findOne(Location, { phoneNumber: to });
   if (!location) return null;
+  const business = await em.findOneOrFail(Business, { id: location.businessId });
   const staff = await em.execute(
     `select id from staff where business_id = ? and is_active and ? = any(location_ids) order by id limit ${MAX_RINGING}`,
-    [location.business_id, location.id],
+    [location.businessId, location.id],
   );
   return {
-    businessId: Number(location.business_id),
-    businessName: location.business_name,
-    locationId: Number(location.id),
+    businessId: business.id,
+    businessName: business.name,
+    locationId: location.id,
     locationName: location.name,
     staffIdentities: staff.map((s) => voiceIdentity(Number(s.id))),
-    recordCalls: location.settings?.record_calls === true,
+    recordCalls: business.inboxSettings().record_calls,
   };
 }
 
@@ -98,7 +95,6 @@ export async function recordCallEvents(em: EntityManager, callSid: string, event
     const message = await tx.findOne(Message, { channel: 'voice', providerMessageId: callSid }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!message) return null;
     for (const event of events) message.applyCallEvent(event);
-    message.updatedAt = new Date();
     await tx.flush();
     await tx.execute(`update conversations set last_message_preview = left(?, ${PREVIEW_LENGTH}) where id = ? and last_message_at = ?`, [
       message.body,

@@ -31,27 +31,26 @@ export function voiceCallRoutes({ orm, temporal, config }: AppDeps) {
   /** Twilio's first request for a call: whom it is for decides what answers. */
   async function answerCall(em: EntityManager, call: z.output<typeof voiceWebhook>): Promise<string> {
     const at = new Date().toISOString();
+    const to = call.To ? normalizePhone(call.To) : undefined;
     const staffId = staffIdOfParty(call.From);
     if (staffId !== null) {
-      const to = call.To ? normalizePhone(call.To) : undefined;
       if (!to) return sayThenHangUpTwiml('Sorry, that number cannot be called. Please check it and try again.');
       const staffRoute = await routeStaffCall(em, staffId, to, call.location_id ?? null);
       if (!staffRoute) return sayThenHangUpTwiml('Sorry, your account cannot place calls right now.');
       const { businessId, callerId } = staffRoute;
       await startVoiceCall(temporal, taskQueue, {
-        channel: 'voice', direction: 'outbound', providerMessageId: call.CallSid, from: callerId, to, mediaUrls: [], at, businessId, staffId, status: 'QUEUED', body: 'Outgoing call',
+        channel: 'voice', direction: 'outbound', providerMessageId: call.CallSid, from: callerId, to, mediaUrls: [], at, businessId, staffId, status: 'QUEUED',
       });
       return dialClientTwiml(staffRoute, to, urls);
     }
 
-    const to = call.To ? normalizePhone(call.To) : undefined;
     const inboundRoute = to ? await routeInboundCall(em, to) : null;
     if (!to || !inboundRoute) return sayThenHangUpTwiml('Sorry, this number is not in service. Goodbye.');
     const from = normalizePhone(call.From);
     // A caller who hides their number still reaches the staff; there is no client to log the call against.
     if (from) {
       await startVoiceCall(temporal, taskQueue, {
-        channel: 'voice', direction: 'inbound', providerMessageId: call.CallSid, from, to, mediaUrls: [], at, businessId: inboundRoute.businessId, body: 'Incoming call',
+        channel: 'voice', direction: 'inbound', providerMessageId: call.CallSid, from, to, mediaUrls: [], at, businessId: inboundRoute.businessId,
       });
     }
     return ringStaffTwiml(inboundRoute, urls);

@@ -5,7 +5,7 @@ import { adoptWaitingEvents, applyDeliveryEvents, recordDeliveryReport } from '.
 import { MAGIC_TO_STUCK_SENT } from '../../sandbox/magic';
 import { sendStatusQuery } from '../../workflows/definitions';
 import { createTenant, type Tenant } from '../support/factories';
-import { api, eventually } from '../support/http';
+import { api, eventually, postAsTwilio } from '../support/http';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -23,14 +23,8 @@ afterAll(async () => {
 const STATUS_PATH = '/twilio/sms/status';
 
 /** Posts a status callback the way Twilio does: form-encoded, signed for our public address. */
-async function callback(params: Record<string, string>, options: { signature?: string; headers?: Record<string, string> } = {}) {
-  const signature = options.signature ?? getExpectedTwilioSignature(stack.config.twilio.authToken, `${stack.config.publicBaseUrl}${STATUS_PATH}`, params);
-  return api(stack.baseUrl, 'POST', STATUS_PATH, {
-    key: null,
-    rawBody: new URLSearchParams(params).toString(),
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature, ...options.headers },
-  });
-}
+const callback = (params: Record<string, string>, options: { signature?: string; headers?: Record<string, string> } = {}) =>
+  postAsTwilio(stack, STATUS_PATH, params, options);
 
 const statusOf = (sid: string, word: string, extra: Record<string, string> = {}) => ({
   MessageSid: sid,

@@ -6,7 +6,7 @@ import { Client, Conversation, Message, Staff } from '../../db/entities';
 import { voiceCallStateQuery, type VoiceCallState } from '../../workflows/definitions';
 import type { CallScript } from '../../sandbox/app';
 import { createTenant, uniquePhone, type Tenant } from '../support/factories';
-import { api, eventually } from '../support/http';
+import { api, eventually, postAsTwilio } from '../support/http';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -23,19 +23,9 @@ afterAll(async () => {
 
 const newCallSid = () => `CA${randomBytes(16).toString('hex')}`;
 
-/** Posts a webhook as Twilio does: form-encoded, signed over PUBLIC_BASE_URL and the path. */
-async function twilioPost(path: string, params: Record<string, string>, signature?: string) {
-  const url = `${stack.config.publicBaseUrl}${path}`;
-  const response = await fetch(`${stack.baseUrl}${path}`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      'X-Twilio-Signature': signature ?? twilio.getExpectedTwilioSignature(stack.config.twilio.authToken, url, params),
-    },
-    body: new URLSearchParams(params).toString(),
-  });
-  return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
-}
+/** Posts a webhook as Twilio does; the answer's status, content type and text. */
+const twilioPost = (path: string, params: Record<string, string>, signature?: string) =>
+  postAsTwilio(stack, path, params, { signature }).then((r) => ({ status: r.status, type: r.headers.get('content-type'), text: typeof r.body === 'string' ? r.body : '' }));
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, isArray: (name) => ['Client', 'Number', 'Say'].includes(name) });
 const twiml = (text: string) => xml.parse(text).Response;

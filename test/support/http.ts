@@ -1,4 +1,5 @@
-import { ADMIN_KEY } from './stack';
+import twilio from 'twilio';
+import { ADMIN_KEY, type TestStack } from './stack';
 
 export interface HttpResult<T = any> {
   status: number;
@@ -40,4 +41,19 @@ export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) 
     await new Promise((r) => setTimeout(r, 100));
   } while (Date.now() < deadline);
   return last;
+}
+
+/** Posts a webhook the way Twilio does: form-encoded, signed over PUBLIC_BASE_URL and the path (unless a signature is given). */
+export function postAsTwilio(
+  stack: Pick<TestStack, 'baseUrl' | 'config'>,
+  path: string,
+  params: Record<string, string>,
+  options: { signature?: string; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+  const signature = options.signature ?? twilio.getExpectedTwilioSignature(stack.config.twilio.authToken, `${stack.config.publicBaseUrl}${path}`, params);
+  return api(stack.baseUrl, 'POST', path, {
+    key: null,
+    rawBody: new URLSearchParams(params).toString(),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature, ...options.headers },
+  });
 }
