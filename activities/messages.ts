@@ -3,7 +3,7 @@ import { Business, Client, Message, type HoldReason } from '../db/entities';
 import { DEFAULT_SMS_PACING, reserveSendSlot, type SmsPacing } from '../db/pacing';
 import { quietHoursEnd } from '../db/quiet-hours';
 import { smsSegments } from '../db/sms-segments';
-import { applyDeliveryEvents } from '../db/delivery';
+import { applyAwaitedDeliveryEvents } from '../db/delivery';
 import type { SendMessageState } from '../workflows/definitions';
 import type { ActivityDeps } from './index';
 import { messageState } from './message-state';
@@ -108,7 +108,7 @@ export function createMessageActivities({ orm, config }: Pick<ActivityDeps, 'orm
     },
 
     async applyDeliveryEvents({ messageId }: { messageId: number }) {
-      const message = await applyDeliveryEvents(orm.em.fork(), messageId);
+      const message = await applyAwaitedDeliveryEvents(orm.em.fork(), messageId);
       return { state: messageState(message) };
     },
   };

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Twilio } from 'twilio';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import { Message } from '../db/entities';
-import { adoptWaitingEvents, applyDeliveryEvents, recordDeliveryReport } from '../db/delivery';
+import { adoptWaitingEvents, applyAwaitedDeliveryEvents, recordDeliveryReport } from '../db/delivery';
 import { fromTwilioMessageStatus } from '../db/twilio-status';
 import type { ActivityDeps } from './index';
 import { messageState } from './message-state';
@@ -59,7 +59,7 @@ export function createTwilioActivities({ orm, twilio, config }: Pick<ActivityDep
           payload: { source: 'reconcile', status: remote.status, error_code: remote.errorCode },
         });
       }
-      return { state: messageState(await applyDeliveryEvents(em, messageId)) };
+      return { state: messageState(await applyAwaitedDeliveryEvents(em, messageId, { giveUp: true })) };
     },
   };
 }

@@ -68,15 +68,19 @@ interface NewsRow {
   final_status: MessageStatus | null;
 }
 
-/** Per message, its events among those selected and the last of them that can end its send. */
-const NEWS_COLUMNS = `message_id, array_agg(id) as event_ids,
-  (array_agg(id order by id desc) filter (where status = any($1::text[])))[1] as final_event_id,
-  (array_agg(status order by id desc) filter (where status = any($1::text[])))[1] as final_status`;
+/**
+ * Per message, its events among those selected and, when a send workflow waits on the message,
+ * the last of them that can end its send (e: the events, m: their messages).
+ */
+const NEWS_COLUMNS = `e.message_id, array_agg(e.id) as event_ids,
+  (array_agg(e.id order by e.id desc) filter (where m.awaiting_delivery and e.status = any($1::text[])))[1] as final_event_id,
+  (array_agg(e.status order by e.id desc) filter (where m.awaiting_delivery and e.status = any($1::text[])))[1] as final_status`;
 
 /** What one message has heard and nobody passed on yet: its events, and the last that can end its send. */
 export interface PendingNews {
   messageId: number;
   eventIds: number[];
+  /** Only while a send workflow waits on the message: news to wake it with. */
   final?: { eventId: number; status: MessageStatus };
 }
 
@@ -89,16 +93,18 @@ function newsOf(rows: NewsRow[]): PendingNews[] {
 }
 
 /**
- * The news in these just-kept events, per message with one. News that can end a send is news
- * even when other news of its message, kept alongside, applied it already: each final callback
- * wakes its workflow, as takeDeliveryReport's does; the rest only while unapplied.
+ * The news in these just-kept events, per message with one. News that can end a send its
+ * workflow waits for is news even when other news of its message, kept alongside, applied it
+ * already: each final callback wakes that workflow, as takeDeliveryReport's does; the rest only
+ * while unapplied.
  */
 export async function newsOfKeptEvents(pool: Pool | ClientBase, eventIds: number[]): Promise<PendingNews[]> {
   const { rows } = await pool.query<NewsRow>({
     name: 'delivery-outbox-news-of',
-    text: `select ${NEWS_COLUMNS} from message_status_events
-            where id = any($2::bigint[]) and message_id is not null
-            group by message_id having bool_or(applied_at is null) or bool_or(status = any($1::text[]))`,
+    text: `select ${NEWS_COLUMNS} from message_status_events e join messages m on m.id = e.message_id
+            where e.id = any($2::bigint[])
+            group by e.message_id
+           having bool_or(e.applied_at is null) or bool_or(m.awaiting_delivery and e.status = any($1::text[]))`,
     values: [FINAL_STATUSES, eventIds],
   });
   return newsOf(rows);
@@ -111,9 +117,9 @@ export async function newsOfKeptEvents(pool: Pool | ClientBase, eventIds: number
 export async function unappliedNewsLeftBehind(pool: Pool | ClientBase, olderThanMs: number, limit: number): Promise<PendingNews[]> {
   const { rows } = await pool.query<NewsRow>({
     name: 'delivery-outbox-left-behind',
-    text: `select ${NEWS_COLUMNS} from message_status_events
-            where applied_at is null and message_id is not null and received_at < now() - make_interval(secs => $2)
-            group by message_id order by min(received_at) limit $3`,
+    text: `select ${NEWS_COLUMNS} from message_status_events e join messages m on m.id = e.message_id
+            where e.applied_at is null and e.message_id is not null and e.received_at < now() - make_interval(secs => $2)
+            group by e.message_id order by min(e.received_at) limit $3`,
     values: [FINAL_STATUSES, olderThanMs / 1000, limit],
   });
   return newsOf(rows);

@@ -17,7 +17,7 @@ export type MessageCategory = 'standard' | 'transactional' | 'compliance';
 export type HoldReason = 'quiet_hours' | 'pacing';
 
 export class Message {
-  [OptionalProps]?: 'status' | 'mediaUrls' | 'attempts' | 'isRead' | 'category' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'status' | 'mediaUrls' | 'attempts' | 'isRead' | 'category' | 'awaitingDelivery' | 'createdAt' | 'updatedAt';
   id!: number;
   businessId!: number;
   conversationId?: number | null;
@@ -36,6 +36,13 @@ export class Message {
   requestId?: string | null;
   requestHash?: string | null;
   providerMessageId?: string | null;
+  /**
+   * Its send workflow waits for the news that ends the send: such news wakes the workflow, which
+   * applies it. Otherwise (the workflow stopped waiting, or the message was only recorded) news is
+   * applied where it lands. Only the workflow stops waiting: news applied before it heard of it
+   * must still wake it.
+   */
+  awaitingDelivery: boolean = false;
   errorCode?: string | null;
   errorMessage?: string | null;
   attempts: number = 0;
@@ -67,7 +74,13 @@ export class Message {
     this.providerMessageId = providerMessageId;
     this.hold(null, null);
     this.attempts += 1;
+    this.awaitingDelivery = true;
     this.applyDelivery({ status: 'QUEUED', at });
+  }
+
+  /** Its send workflow stops waiting (the message is final, or the deadline passed): later news is applied where it lands. */
+  stopAwaitingDelivery(): void {
+    this.awaitingDelivery = false;
   }
 
   markFailed(errorCode: string, errorMessage: string, at: Date): void {
@@ -136,6 +149,7 @@ export const MessageSchema = new EntitySchema<Message>({
     requestId: { type: 'text', nullable: true },
     requestHash: { type: 'text', nullable: true },
     providerMessageId: { type: 'text', nullable: true },
+    awaitingDelivery: { type: 'boolean' },
     errorCode: { type: 'text', nullable: true },
     errorMessage: { type: 'text', nullable: true },
     attempts: { type: 'integer' },

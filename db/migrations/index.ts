@@ -11,6 +11,7 @@ import { Migration20261125080000_sender_pacing } from './Migration20261125080000
 import { Migration20261126000000_email_reply_to } from './Migration20261126000000_email_reply_to';
 import { Migration20261126010000_unapplied_events_index } from './Migration20261126010000_unapplied_events_index';
 import { Migration20261126020000_voice_calls } from './Migration20261126020000_voice_calls';
+import { Migration20261126030000_awaiting_delivery } from './Migration20261126030000_awaiting_delivery';
 
 /** Every migration in order; listed explicitly so they run the same from source, a build or a bundle. */
 export const migrationsList: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126000000_email_reply_to', class: Migration20261126000000_email_reply_to },
   { name: 'Migration20261126010000_unapplied_events_index', class: Migration20261126010000_unapplied_events_index },
   { name: 'Migration20261126020000_voice_calls', class: Migration20261126020000_voice_calls },
+  { name: 'Migration20261126030000_awaiting_delivery', class: Migration20261126030000_awaiting_delivery },
 ];

@@ -1,8 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
+import { WorkflowNotFoundError, type Client as TemporalClient } from '@temporalio/client';
+import { DeliveryDrainer } from '../../api/delivery-drainer';
+import { sendMessageWorkflowId } from '../../workflows/definitions';
 import { adoptKeptEvent, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents } from '../../db/delivery-outbox';
-import { adoptWaitingEvents, applyDeliveryEventsOf, recordAndApplyDeliveryReport, recordDeliveryReport, type DeliveryReport } from '../../db/delivery';
+import {
+  adoptWaitingEvents,
+  applyAwaitedDeliveryEvents,
+  applyDeliveryEventsOf,
+  recordAndApplyDeliveryReport,
+  recordDeliveryReport,
+  type DeliveryReport,
+} from '../../db/delivery';
 import { Message, MessageStatusEvent } from '../../db/entities';
 import { createOrm, type Orm } from '../../db/orm';
 import { createTenant, type Tenant } from '../support/factories';
@@ -26,7 +36,18 @@ afterAll(async () => {
 
 const newSid = () => `SM${randomBytes(16).toString('hex')}`;
 
-/** An outbound SMS the provider has taken (QUEUED, with its sid). */
+/** An outbound SMS recorded with its sid (as POST /sms/record keeps one sent elsewhere): no workflow waits on it. */
+async function recordedMessage(sid = newSid()): Promise<Message> {
+  const e = em();
+  const message = e.create(Message, {
+    businessId: tenant.business.id, channel: 'sms', direction: 'outbound', status: 'QUEUED', providerMessageId: sid,
+    toAddress: '+15550002222', fromAddress: tenant.location.phoneNumber,
+  });
+  await e.flush();
+  return message;
+}
+
+/** An outbound SMS the provider has taken (QUEUED, with its sid); its send workflow awaits the final news. */
 async function queuedMessage(sid = newSid()): Promise<Message> {
   const e = em();
   const message = e.create(Message, { businessId: tenant.business.id, channel: 'sms', direction: 'outbound', toAddress: '+15550002222', fromAddress: tenant.location.phoneNumber });
@@ -147,6 +168,40 @@ describe('the delivery outbox', () => {
     expect(await newsOfKeptEvents(pool, [sent!.id])).toEqual([]);
   });
 
+  test('news that can end a send is not news to wake a workflow when none waits on the message', async () => {
+    const recorded = await recordedMessage();
+    const waitedOn = await queuedMessage();
+    const forRecorded = await keep(recorded.providerMessageId!, 'delivered', 'DELIVERED');
+    const delivered = await keep(waitedOn.providerMessageId!, 'delivered', 'DELIVERED');
+
+    await applyAwaitedDeliveryEvents(em(), waitedOn.id);
+    const read = await keep(waitedOn.providerMessageId!, 'read', 'READ');
+
+    expect(await newsOfKeptEvents(pool, [forRecorded!.id, delivered!.id, read!.id])).toEqual(
+      expect.arrayContaining([
+        { messageId: recorded.id, eventIds: [forRecorded!.id] },
+        { messageId: waitedOn.id, eventIds: expect.arrayContaining([delivered!.id, read!.id]) },
+      ]),
+    );
+  });
+
+  test('a send workflow stops waiting once its message is final, or when it gives up', async () => {
+    const delivered = await queuedMessage();
+    const given = await queuedMessage();
+    await keep(delivered.providerMessageId!, 'sent', 'SENT');
+    await keep(given.providerMessageId!, 'sent', 'SENT');
+
+    await applyAwaitedDeliveryEvents(em(), delivered.id);
+    const stillWaiting = (await reload(delivered.id)).awaitingDelivery;
+    await keep(delivered.providerMessageId!, 'delivered', 'DELIVERED');
+    await applyAwaitedDeliveryEvents(em(), delivered.id);
+    await applyAwaitedDeliveryEvents(em(), given.id, { giveUp: true });
+
+    expect(stillWaiting).toBe(true);
+    expect(await reload(delivered.id)).toMatchObject({ status: 'DELIVERED', awaitingDelivery: false });
+    expect(await reload(given.id)).toMatchObject({ status: 'SENT', awaitingDelivery: false });
+  });
+
   test('news kept just before its send stored the sid and adopted the waiting events is attached to its message', async () => {
     const sid = newSid();
     const kept = await keep(sid, 'sent', 'SENT');
@@ -189,5 +244,64 @@ describe('the delivery outbox', () => {
 
     expect(young.map((n) => n.messageId)).not.toContain(message.id);
     expect(old).toContainEqual({ messageId: message.id, eventIds: [kept!.id] });
+  });
+});
+
+describe('DeliveryDrainer', () => {
+  /** A Temporal client whose signals are recorded; workflows in `ended` are not found. */
+  function temporalStub(ended: Set<string> = new Set()) {
+    const signalled: string[] = [];
+    const client = {
+      workflow: {
+        getHandle: (workflowId: string) => ({
+          signal: async () => {
+            if (ended.has(workflowId)) throw new WorkflowNotFoundError('workflow not found', workflowId, undefined);
+            signalled.push(workflowId);
+          },
+        }),
+      },
+    } as unknown as TemporalClient;
+    return { client, signalled };
+  }
+
+  async function drain(temporal: TemporalClient, reports: [Message, string, DeliveryReport['status']][]): Promise<void> {
+    // No sweep while it runs: it would pass on other test files' news.
+    const drainer = new DeliveryDrainer({ orm, temporal, pool, logger: { error: () => undefined } }, { sweepEveryMs: 3_600_000 });
+    for (const [message, raw, status] of reports) {
+      const sid = message.providerMessageId!;
+      const kept = await keepDeliveryEvent(pool, { ...report(sid, raw, status), providerMessageId: sid });
+      drainer.nudge(kept!.id);
+    }
+    await drainer.close();
+  }
+
+  test('a final status wakes the workflow that waits on its message, which applies it', async () => {
+    const message = await queuedMessage();
+    const { client, signalled } = temporalStub();
+
+    await drain(client, [[message, 'sent', 'SENT'], [message, 'delivered', 'DELIVERED']]);
+
+    expect(signalled).toEqual([sendMessageWorkflowId(message.id)]);
+    expect((await eventsOf(message.id)).find((e) => e.status === 'DELIVERED')?.appliedAt).toBeNull();
+  });
+
+  test('news for a message no workflow waits on is applied here, with no signal', async () => {
+    const message = await recordedMessage();
+    const { client, signalled } = temporalStub();
+
+    await drain(client, [[message, 'delivered', 'DELIVERED']]);
+
+    expect(signalled).toEqual([]);
+    expect(await reload(message.id)).toMatchObject({ status: 'DELIVERED' });
+  });
+
+  test('news for a send whose workflow has ended without saying so is applied here once the signal finds none', async () => {
+    const message = await queuedMessage();
+    const { client, signalled } = temporalStub(new Set([sendMessageWorkflowId(message.id)]));
+
+    await drain(client, [[message, 'undelivered', 'UNDELIVERED']]);
+
+    expect(signalled).toEqual([]);
+    expect(await reload(message.id)).toMatchObject({ status: 'UNDELIVERED' });
   });
 });

@@ -144,6 +144,19 @@ describe('Message.markAccepted, markFailed and cancel', () => {
     expect(message).toMatchObject({ status: 'QUEUED', providerMessageId: `SM${'b'.repeat(32)}`, attempts: 1 });
   });
 
+  test('once the provider took it, its send workflow awaits the final news, also after that news is applied, until it stops', () => {
+    const message = messageIn('PENDING');
+    expect(message.awaitingDelivery).toBe(false);
+
+    message.markAccepted(`SM${'d'.repeat(32)}`, T1);
+    message.applyDelivery({ status: 'DELIVERED', at: T2 });
+    const beforeStopping = message.awaitingDelivery;
+    message.stopAwaitingDelivery();
+
+    expect(beforeStopping).toBe(true);
+    expect(message.awaitingDelivery).toBe(false);
+  });
+
   test('markFailed counts an attempt and records the failure with its code', () => {
     const message = messageIn('PENDING');
 
