@@ -1,15 +1,12 @@
 import type { Client as TemporalClient } from '@temporalio/client';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { applyDeliveryEventsOf } from '../db/delivery';
-import { newsOfKeptEvents, unappliedNewsLeftBehind, type PendingNews } from '../db/delivery-outbox';
-import type { Orm } from '../db/orm';
+import { applyKeptEvents, newsOfKeptEvents, unappliedNewsLeftBehind, type PendingNews } from '../db/delivery-outbox';
 import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
 /**
- * Events passed on per round: one statement finds their news, three and a flush apply it. A
- * round's ORM work runs on the event loop that answers the callbacks, so rounds stay small.
+ * Events passed on per round: one statement finds their news, four apply it (applyKeptEvents).
+ * A round's work between statements runs on the event loop that answers the callbacks.
  */
 const BATCH = 100;
 
@@ -50,7 +47,7 @@ export class DeliveryDrainer {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly deps: { orm: Orm; temporal: TemporalClient; pool: Pool; logger: Pick<Logger, 'error'> },
+    private readonly deps: { temporal: TemporalClient; pool: Pool; logger: Pick<Logger, 'error'> },
     options: DeliveryDrainerOptions = {},
   ) {
     this.sweepAfterMs = options.sweepAfterMs ?? 10_000;
@@ -123,7 +120,7 @@ export class DeliveryDrainer {
     const ended = [...this.sendsEnded];
     this.sendsEnded.clear();
     try {
-      await applyDeliveryEventsOf(this.deps.orm.em.fork() as EntityManager, [...news.filter((n) => !n.final).map((n) => n.messageId), ...ended]);
+      await applyKeptEvents(this.deps.pool, [...news.filter((n) => !n.final).map((n) => n.messageId), ...ended]);
     } catch (error) {
       for (const id of ended) this.sendsEnded.add(id);
       throw error;

@@ -25,7 +25,7 @@ export function startDeliveryOutbox(
   const pool = new Pool({ connectionString: orm.config.get('clientUrl'), max: POOL_SIZE });
   // An idle connection the server dropped: the pool replaces it; without a listener it would end the process.
   pool.on('error', (error) => logger.error({ err: error }, 'delivery outbox connection lost'));
-  const drainer = new DeliveryDrainer({ orm, temporal, pool, logger }, options);
+  const drainer = new DeliveryDrainer({ temporal, pool, logger }, options);
   return {
     drainer,
     async keep(report) {

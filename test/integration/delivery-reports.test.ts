@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { WorkflowNotFoundError, type Client as TemporalClient } from '@temporalio/client';
 import { DeliveryDrainer } from '../../api/delivery-drainer';
 import { sendMessageWorkflowId } from '../../workflows/definitions';
-import { adoptKeptEvent, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents } from '../../db/delivery-outbox';
+import { adoptKeptEvent, applyKeptEvents, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents } from '../../db/delivery-outbox';
 import {
   adoptWaitingEvents,
   applyAwaitedDeliveryEvents,
@@ -266,7 +266,7 @@ describe('DeliveryDrainer', () => {
 
   async function drain(temporal: TemporalClient, reports: [Message, string, DeliveryReport['status']][]): Promise<void> {
     // No sweep while it runs: it would pass on other test files' news.
-    const drainer = new DeliveryDrainer({ orm, temporal, pool, logger: { error: () => undefined } }, { sweepEveryMs: 3_600_000 });
+    const drainer = new DeliveryDrainer({ temporal, pool, logger: { error: () => undefined } }, { sweepEveryMs: 3_600_000 });
     for (const [message, raw, status] of reports) {
       const sid = message.providerMessageId!;
       const kept = await keepDeliveryEvent(pool, { ...report(sid, raw, status), providerMessageId: sid });
@@ -303,5 +303,73 @@ describe('DeliveryDrainer', () => {
 
     expect(signalled).toEqual([]);
     expect(await reload(message.id)).toMatchObject({ status: 'UNDELIVERED' });
+  });
+});
+
+describe('applyKeptEvents', () => {
+  /** A small seeded generator: the same cases on every run. */
+  function random(seed: number) {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  const STATUSES = ['QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED'] as const;
+
+  test('applies news exactly as the ORM path does, over random states and late, repeated and out-of-order events', async () => {
+    const next = random(20261126);
+    const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 26, 9, minute));
+    const cases = Array.from({ length: 60 }, () => ({
+      start: {
+        status: pick(STATUSES),
+        sentAt: pick([null, at(1)]),
+        errorCode: pick([null, '30003']),
+        errorMessage: pick([null, 'Unreachable destination handset']),
+      },
+      events: Array.from({ length: 1 + Math.floor(next() * 5) }, () => ({
+        status: pick([...STATUSES, null]),
+        occurredAt: pick([null, at(Math.floor(next() * 30))]),
+        errorCode: pick([null, '30008', '30005']),
+        errorMessage: pick([null, 'Unknown error']),
+      })),
+    }));
+    const receivedAt = at(15);
+
+    const copies = async () => {
+      const e = em();
+      const messages = cases.map(({ start }) =>
+        e.create(Message, { businessId: tenant.business.id, channel: 'sms', direction: 'outbound', providerMessageId: newSid(), ...start }),
+      );
+      await e.flush();
+      for (const [i, { events }] of cases.entries()) {
+        for (const event of events) {
+          await pool.query(
+            `insert into message_status_events (message_id, provider, status, raw_status, error_code, error_message, occurred_at, received_at)
+             values ($1, 'twilio', $2, 'test', $3, $4, $5, $6)`,
+            [messages[i].id, event.status, event.errorCode, event.errorMessage, event.occurredAt, receivedAt],
+          );
+        }
+      }
+      return messages.map((m) => m.id);
+    };
+    const byOrm = await copies();
+    const bySql = await copies();
+
+    await applyDeliveryEventsOf(em(), byOrm);
+    await applyKeptEvents(pool, bySql);
+
+    const outcome = async (ids: number[]) => {
+      const messages = await em().find(Message, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
+      const unapplied = await em().count(MessageStatusEvent, { messageId: { $in: ids }, appliedAt: null });
+      return { unapplied, messages: messages.map(({ status, sentAt, deliveredAt, errorCode, errorMessage }) => ({ status, sentAt, deliveredAt, errorCode, errorMessage })) };
+    };
+    const orm = await outcome(byOrm);
+    expect(await outcome(bySql)).toEqual(orm);
+    expect(orm.unapplied).toBe(0);
+    expect(new Set(orm.messages.map((m) => m.status)).size).toBeGreaterThan(3);
   });
 });
