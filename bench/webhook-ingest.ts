@@ -163,6 +163,7 @@ async function main(): Promise<void> {
     const c = r.correctness;
     const ok = c.atExpectedStatus === c.messages && c.tokensStoredTwice === 0 && c.tokensMissing === 0 && c.eventsNotApplied === 0 && c.eventsWithoutMessage === 0;
     console.log(`${r.name}: ${ok ? 'correct' : 'WRONG'} ${JSON.stringify(c)}`);
+    console.log(`${r.name}: ack p99 by second of the phase (ms): ${r.p99BySecondMs.join(" ")}`);
   }
   const met = results.filter((r) => r.acceptedPerSecond >= 500 && r.latencyMs.p99 <= 50).map((r) => r.name);
   console.log(`\ntarget (≥ 500 callbacks/s, p99 ≤ 50 ms): ${met.length > 0 ? `met by ${met.join(', ')}` : 'MISSED in every phase'}`);

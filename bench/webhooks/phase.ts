@@ -44,6 +44,8 @@ export interface IngestResult {
   /** Open loop: from the callback's slot in the schedule → 204 read (includes falling behind it). */
   fromScheduleMs: LatencySummary | null;
   byKind: Record<string, LatencySummary>;
+  /** p99 of the acknowledgements of each second of the phase, in order. */
+  p99BySecondMs: number[];
   /** Last callback answered → last message at its final status, every event applied. */
   settleAfterLoadMs: number;
   /** A final callback's 204 → its event applied (the message at its final status), by whether its workflow ran. */
@@ -84,11 +86,14 @@ export async function runIngest(spec: IngestSpec): Promise<IngestResult> {
   spec.say(`${spec.name}: ${plan.length} callbacks for ${spec.messages.length} messages at ${pace} (load average ${loadAverageBefore.map((l) => l.toFixed(2)).join(' ')})`);
   const byKind = new Map<Kind, number[]>();
   const fromSchedule: number[] = [];
+  /** Acknowledgement latencies by the second of the phase they were posted in: is the tail spread or bunched? */
+  const bySecond: number[][] = [];
   /** Token of each final callback (first post) → when its 204 was read, ms since the epoch. */
   const finalAckedAt = new Map<string, number>();
   const sampler = new ProcSampler(spec.roles);
   sampler.start();
   const scheduleStart = Date.now();
+  const phaseStart = performance.now();
   let resources: ProcReport;
   let load: Awaited<ReturnType<typeof runLoad>>;
   let settledAt: number;
@@ -106,6 +111,7 @@ export async function runIngest(spec: IngestSpec): Promise<IngestResult> {
           const kind = kindOf(plan[i]);
           if (!byKind.has(kind)) byKind.set(kind, []);
           byKind.get(kind)!.push(performance.now() - t0);
+          (bySecond[Math.floor((t0 - phaseStart) / 1000)] ??= []).push(performance.now() - t0);
           if (spec.ratePerSecond) fromSchedule.push(Date.now() - (scheduleStart + (i * 1000) / spec.ratePerSecond));
           if (plan[i].word !== 'sent' && !plan[i].duplicate) finalAckedAt.set(plan[i].token, Date.now());
         }
@@ -142,6 +148,7 @@ export async function runIngest(spec: IngestSpec): Promise<IngestResult> {
     latencyMs: summarize(load.latenciesMs),
     fromScheduleMs: spec.ratePerSecond ? summarize(fromSchedule) : null,
     byKind: Object.fromEntries([...byKind].map(([k, v]) => [k, summarize(v)])),
+    p99BySecondMs: Array.from(bySecond, (v) => Math.round(summarize(v ?? []).p99)),
     settleAfterLoadMs: settledAt - load.endedAt,
     applyLagMs: { all: summarize(lags.all), 'workflow running': summarize(lags['workflow running']), 'workflow ended': summarize(lags['workflow ended']) },
     liveMessages: spec.messages.filter((m) => m.live).length,
@@ -163,6 +170,7 @@ export function ingestTable(results: IngestResult[]): string {
     ...(['sent', 'final, workflow running', 'final, workflow ended', 'duplicate'] as const).map(
       (k) => [`  ${k} p50 / p99 ms (n)`, (r: IngestResult) => (r.byKind[k] ? `${f(r.byKind[k].p50)} / ${f(r.byKind[k].p99)} (${r.byKind[k].count})` : '-')] as [string, (r: IngestResult) => string],
     ),
+    ['seconds with p99 > 50 ms (of all)', (r) => `${r.p99BySecondMs.filter((v) => v > 50).length} (${r.p99BySecondMs.length})`],
     ['errors', (r) => JSON.stringify(Object.fromEntries(Object.entries(r.statuses).filter(([s]) => s !== '204')))],
     ['settled after last ack ms', (r) => f(r.settleAfterLoadMs, 0)],
     ...(['all', 'workflow running', 'workflow ended'] as const).map(
