@@ -28,7 +28,7 @@ import { TWILIO_CREDENTIALS, prepareDatabase, serviceEnv, startSandbox, startTem
 import { DEFAULT_MIX } from './webhooks/plan';
 import { callbackPoster, type CallbackPoster } from './webhooks/post';
 import { ingestTable, runIngest, type IngestResult } from './webhooks/phase';
-import { insertQueued, sendLive } from './webhooks/seed';
+import { insertQueued, interleave, sendLive } from './webhooks/seed';
 
 const { values: flags } = parseArgs({
   options: {
@@ -106,10 +106,8 @@ async function startStack(tmp: string): Promise<Stack> {
 
 async function phase(stack: Stack, name: string, digit: number, messages: number, live: number, concurrency: number, rate?: number, quiet = false): Promise<IngestResult> {
   say(`${name}: seeding ${messages} messages (${live} live)`);
-  const seeded = [
-    ...(await whileRunning([stack.api, stack.worker], sendLive(stack.db, stack.sendClient, digit, live, life.signal, say))),
-    ...(await insertQueued(stack.db, digit, messages - live)),
-  ];
+  const liveMessages = await whileRunning([stack.api, stack.worker], sendLive(stack.db, stack.sendClient, digit, live, life.signal, say));
+  const seeded = interleave(await insertQueued(stack.db, digit, messages - live), liveMessages);
   const poster = stack.poster(concurrency);
   try {
     return await whileRunning(

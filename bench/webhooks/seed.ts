@@ -1,8 +1,9 @@
 /**
  * The outbound SMS a phase's callbacks are about. Most are inserted directly as QUEUED with a
- * provider sid (as after the send, whose workflow has ended: thousands in one statement); `live`
- * of them go through POST /sms/send, so their sendMessage workflow runs and waits for the final
- * status (the sandbox holds its own callbacks back for the whole run).
+ * provider sid and no workflow waiting on them (as an SMS recorded with POST /sms/record, or after
+ * a send whose workflow stopped waiting: thousands in one statement); `live` of them go through
+ * POST /sms/send, so their sendMessage workflow runs and waits for the final status (the sandbox
+ * holds its own callbacks back for the whole run).
  */
 import type { JsonClient } from '../lib/load';
 import { runLoad } from '../lib/load';
@@ -74,4 +75,16 @@ export async function sendLive(
   if (notQueued.length > 0) throw new Error(`live sends not QUEUED: ${JSON.stringify(notQueued.slice(0, 5))}`);
   say(`  ${count} live sends accepted and handed to the sandbox in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return rows.map((r) => ({ id: Number(r.id), sid: r.provider_message_id, live: true }));
+}
+
+/** The live messages spread evenly among the others, so that every second of a phase has its share of them. */
+export function interleave(others: SeededMessage[], live: SeededMessage[]): SeededMessage[] {
+  const all = others.length + live.length;
+  const mixed: SeededMessage[] = [];
+  let placed = 0;
+  for (let i = 0, o = 0; i < all; i++) {
+    const liveDue = live.length > 0 && placed < live.length && Math.floor(((i + 1) * live.length) / all) > placed;
+    mixed.push(liveDue ? live[placed++] : others[o++]);
+  }
+  return mixed;
 }
