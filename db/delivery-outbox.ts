@@ -16,52 +16,32 @@ export interface KeptEvent {
 
 const FINAL_STATUSES = MESSAGE_STATUSES.filter(isFinal);
 
-/** A provider's news about a message it knows by its own id. */
-export type KeptReport = DeliveryReport & { providerMessageId: string };
-
-/**
- * Many events in one statement and one commit. Ids are drawn first so that each input row can be
- * told from the row it became, or from its absence (a repeat of a provider event id).
- */
-const KEEP_EVENTS = {
+const KEEP_EVENT = {
   name: 'delivery-outbox-keep',
-  text: `with input as materialized (
-           select nextval('message_status_events_id_seq') as id, i.*
-             from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
-                  with ordinality as i(provider, channel, provider_message_id, provider_event_id, status, raw_status, error_code, error_message, payload, occurred_at, ord)
-         ), kept as (
-           insert into message_status_events (id, message_id, provider, provider_message_id, provider_event_id, status, raw_status,
-                  error_code, error_message, payload, occurred_at)
-           select i.id, (select m.id from messages m where m.channel = i.channel and m.provider_message_id = i.provider_message_id),
-                  i.provider, i.provider_message_id, i.provider_event_id, i.status, i.raw_status, i.error_code, i.error_message, i.payload::jsonb, i.occurred_at
-             from input i order by i.ord
-           on conflict (provider, provider_event_id) where provider_event_id is not null do nothing
-           returning id, message_id
-         )
-         select i.ord, k.id, k.message_id from input i left join kept k on k.id = i.id order by i.ord`,
+  text: `insert into message_status_events (message_id, provider, provider_message_id, provider_event_id, status, raw_status,
+           error_code, error_message, payload, occurred_at)
+         select (select id from messages where channel = $2 and provider_message_id = $3), $1, $3, $4, $5, $6, $7, $8, $9::jsonb, $10
+         on conflict (provider, provider_event_id) where provider_event_id is not null do nothing
+         returning id, message_id`,
 };
 
-/**
- * Keeps news as events, not yet applied, all in one commit: for each report its event, or null
- * when the provider sent this very event before (also earlier in the same batch).
- */
-export async function keepDeliveryEvents(pool: Pool, reports: KeptReport[]): Promise<(KeptEvent | null)[]> {
-  const rows = reports.map((report) => [report.provider, report.channel, report.providerMessageId, ...eventValues(report)]);
-  const column = (i: number) => rows.map((row) => row[i]);
-  const { rows: kept } = await pool.query<{ ord: string; id: string | null; message_id: string | null }>({
-    ...KEEP_EVENTS,
-    values: Array.from({ length: 10 }, (_, i) => column(i)),
+/** Keeps news as an event, not yet applied; null when the provider sent this very event before. */
+export async function keepDeliveryEvent(pool: Pool, report: DeliveryReport & { providerMessageId: string }): Promise<KeptEvent | null> {
+  const { rows } = await pool.query<{ id: string; message_id: string | null }>({
+    ...KEEP_EVENT,
+    values: [report.provider, report.channel, report.providerMessageId, ...eventValues(report)],
   });
-  return kept.map((row) => (row.id === null ? null : { id: Number(row.id), messageId: row.message_id === null ? null : Number(row.message_id) }));
+  if (rows.length === 0) return null;
+  return { id: Number(rows[0].id), messageId: rows[0].message_id === null ? null : Number(rows[0].message_id) };
 }
 
 /**
  * Gives a just-kept event without a message the message that has its provider id by now, if one
- * does. keepDeliveryEvents looks its message up without the provider-id lock, so a send may have
+ * does. keepDeliveryEvent looks its message up without the provider-id lock, so a send may have
  * stored the id and adopted the waiting events between that look and the insert's commit; taking
  * the lock here, after the commit, closes that gap as recordDeliveryReport's lock does.
  */
-export async function adoptKeptEvent(pool: Pool, event: KeptEvent, report: KeptReport): Promise<KeptEvent> {
+export async function adoptKeptEvent(pool: Pool, event: KeptEvent, report: DeliveryReport & { providerMessageId: string }): Promise<KeptEvent> {
   const client = await pool.connect();
   try {
     await client.query('begin');

@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { WorkflowNotFoundError, type Client as TemporalClient } from '@temporalio/client';
 import { DeliveryDrainer } from '../../api/delivery-drainer';
 import { sendMessageWorkflowId } from '../../workflows/definitions';
-import { adoptKeptEvent, applyKeptEvents, keepDeliveryEvents, unappliedNewsLeftBehind, newsOfKeptEvents } from '../../db/delivery-outbox';
+import { adoptKeptEvent, applyKeptEvents, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents } from '../../db/delivery-outbox';
 import {
   adoptWaitingEvents,
   applyAwaitedDeliveryEvents,
@@ -137,7 +137,7 @@ describe('recordAndApplyDeliveryReport', () => {
 describe('the delivery outbox', () => {
   const keep = (sid: string, rawStatus: string, status: DeliveryReport['status'], token?: string) => {
     const news = { ...report(sid, rawStatus, status, token), providerMessageId: sid };
-    return keepDeliveryEvents(pool, [news]).then(([kept]) => kept);
+    return keepDeliveryEvent(pool, news);
   };
 
   test('keeps news unapplied for its message, once per idempotency token, and tells what is left to pass on', async () => {
@@ -155,36 +155,6 @@ describe('the delivery outbox', () => {
       { messageId: message.id, eventIds: expect.arrayContaining([first!.id, sent!.id]), final: { eventId: first!.id, status: 'DELIVERED' } },
     ]);
     expect((await eventsOf(message.id)).every((e) => e.appliedAt === null)).toBe(true);
-  });
-
-  test('many callbacks in one statement: each gets its own event, a repeated token null, also within the batch', async () => {
-    const message = await queuedMessage();
-    const unknownSid = newSid();
-    const sid = message.providerMessageId!;
-    const token = `t-${message.id}-batch`;
-    const [earlier] = await keepDeliveryEvents(pool, [{ ...report(sid, 'sent', 'SENT', `${token}-0`), providerMessageId: sid }]);
-
-    const kept = await keepDeliveryEvents(pool, [
-      { ...report(sid, 'sent', 'SENT', `${token}-0`), providerMessageId: sid },
-      { ...report(sid, 'delivered', 'DELIVERED', `${token}-1`), providerMessageId: sid },
-      { ...report(unknownSid, 'sent', 'SENT'), providerMessageId: unknownSid },
-      { ...report(sid, 'delivered', 'DELIVERED', `${token}-1`), providerMessageId: sid },
-      { ...report(sid, 'read', 'READ'), providerMessageId: sid },
-    ]);
-
-    expect(kept).toEqual([
-      null,
-      { id: expect.any(Number), messageId: message.id },
-      { id: expect.any(Number), messageId: null },
-      null,
-      { id: expect.any(Number), messageId: message.id },
-    ]);
-    const events = await eventsOf(message.id);
-    expect(events.map((e) => [e.id, e.status])).toEqual([
-      [earlier!.id, 'SENT'],
-      [kept[1]!.id, 'DELIVERED'],
-      [kept[4]!.id, 'READ'],
-    ]);
   });
 
   test('a final callback applied already, by news of its message kept alongside, is still news: it wakes the workflow', async () => {
@@ -299,7 +269,7 @@ describe('DeliveryDrainer', () => {
     const drainer = new DeliveryDrainer({ temporal, pool, logger: { error: () => undefined } }, { sweepEveryMs: 3_600_000 });
     for (const [message, raw, status] of reports) {
       const sid = message.providerMessageId!;
-      const [kept] = await keepDeliveryEvents(pool, [{ ...report(sid, raw, status), providerMessageId: sid }]);
+      const kept = await keepDeliveryEvent(pool, { ...report(sid, raw, status), providerMessageId: sid });
       drainer.nudge(kept!.id);
     }
     await drainer.close();
