@@ -133,10 +133,7 @@ export async function applyAwaitedDeliveryEvents(em: EntityManager, messageId: n
   return em.transactional(async (tx) => {
     const message = await tx.findOneOrFail(Message, { id: messageId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     await applyLockedEvents(tx, [message]);
-    if (giveUp || message.hasFinalStatus()) {
-      message.stopAwaitingDelivery();
-      await tx.flush();
-    }
+    if (giveUp || message.hasFinalStatus()) message.stopAwaitingDelivery();
     return message;
   });
 }
@@ -155,7 +152,7 @@ export async function applyDeliveryEventsOf(em: EntityManager, messageIds: numbe
   });
 }
 
-/** Applies the waiting events of messages whose rows this transaction has locked; one flush. */
+/** Applies the waiting events of messages whose rows this transaction has locked; its commit flushes them. */
 async function applyLockedEvents(tx: EntityManager, messages: Message[]): Promise<void> {
   const byId = new Map(messages.map((m) => [m.id, m]));
   // Read-only: the events are marked applied in one statement below, not flushed one by one.
@@ -176,5 +173,4 @@ async function applyLockedEvents(tx: EntityManager, messages: Message[]): Promis
     }
   }
   if (events.length > 0) await tx.nativeUpdate(MessageStatusEvent, { id: { $in: events.map((e) => e.id) } }, { appliedAt: new Date() });
-  await tx.flush();
 }
