@@ -15,7 +15,7 @@ const BATCH = 100;
  * whatever its size, so under load a round takes what came during the pause instead of the one
  * or two events that came during the last round.
  */
-const ROUND_GAP_MS = 50;
+const ROUND_GAP_MS = 20;
 
 export interface DeliveryDrainerOptions {
   /** How often to look for news nobody passed on. */
