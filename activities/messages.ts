@@ -3,7 +3,8 @@ import { Business, Client, Message, type HoldReason } from '../db/entities';
 import { DEFAULT_SMS_PACING, reserveSendSlot, type SmsPacing } from '../db/pacing';
 import { quietHoursEnd } from '../db/quiet-hours';
 import { smsSegments } from '../db/sms-segments';
-import { applyAwaitedDeliveryEvents } from '../db/delivery';
+import { applyKeptEvents } from '../db/delivery-outbox';
+import { withPgClient } from '../db/orm';
 import type { SendMessageState } from '../workflows/definitions';
 import type { ActivityDeps } from './index';
 import { messageState } from './message-state';
@@ -108,7 +109,8 @@ export function createMessageActivities({ orm, config }: Pick<ActivityDeps, 'orm
     },
 
     async applyDeliveryEvents({ messageId }: { messageId: number }) {
-      const message = await applyAwaitedDeliveryEvents(orm.em.fork(), messageId);
+      const [message] = await withPgClient(orm, (client) => applyKeptEvents(client, [messageId], { stopAwaiting: 'once final' }));
+      if (!message) throw new Error(`message ${messageId} not found`);
       return { state: messageState(message) };
     },
   };

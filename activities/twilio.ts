@@ -4,7 +4,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Twilio } from 'twilio';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import { Message } from '../db/entities';
-import { adoptWaitingEvents, applyAwaitedDeliveryEvents, recordDeliveryReport } from '../db/delivery';
+import { adoptWaitingEvents, recordDeliveryReport } from '../db/delivery';
+import { applyKeptEvents } from '../db/delivery-outbox';
+import { withPgClient } from '../db/orm';
 import { fromTwilioMessageStatus } from '../db/twilio-status';
 import type { ActivityDeps } from './index';
 import { messageState } from './message-state';
@@ -59,7 +61,9 @@ export function createTwilioActivities({ orm, twilio, config }: Pick<ActivityDep
           payload: { source: 'reconcile', status: remote.status, error_code: remote.errorCode },
         });
       }
-      return { state: messageState(await applyAwaitedDeliveryEvents(em, messageId, { giveUp: true })) };
+      // The workflow stops waiting after this: news that comes later is applied where it lands.
+      const [applied] = await withPgClient(orm, (client) => applyKeptEvents(client, [messageId], { stopAwaiting: 'now' }));
+      return { state: messageState(applied) };
     },
   };
 }

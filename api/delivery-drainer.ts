@@ -5,7 +5,7 @@ import { applyKeptEvents, newsOfKeptEvents, unappliedNewsLeftBehind, type Pendin
 import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
 /**
- * Events passed on per round: one statement finds their news, four apply it (applyKeptEvents).
+ * Events passed on per round: one statement finds their news, five apply it (applyKeptEvents).
  * A round's work between statements runs on the event loop that answers the callbacks.
  */
 const BATCH = 100;
@@ -128,7 +128,12 @@ export class DeliveryDrainer {
     const ended = [...this.sendsEnded];
     this.sendsEnded.clear();
     try {
-      await applyKeptEvents(this.deps.pool, [...news.filter((n) => !n.final).map((n) => n.messageId), ...ended]);
+      const client = await this.deps.pool.connect();
+      try {
+        await applyKeptEvents(client, [...news.filter((n) => !n.final).map((n) => n.messageId), ...ended]);
+      } finally {
+        client.release();
+      }
     } catch (error) {
       for (const id of ended) this.sendsEnded.add(id);
       throw error;

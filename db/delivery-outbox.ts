@@ -126,11 +126,17 @@ export async function unappliedNewsLeftBehind(pool: Pool | ClientBase, olderThan
   return newsOf(rows);
 }
 
+/** Timestamps as a `pg` client hands them over: Dates from our pool, text from the ORM's connections. */
+type Timestamp = Date | string;
+
 interface MessageRow {
   id: string;
+  channel: Message['channel'];
   status: MessageStatus;
-  sent_at: Date | null;
-  delivered_at: Date | null;
+  provider_message_id: string | null;
+  awaiting_delivery: boolean;
+  sent_at: Timestamp | null;
+  delivered_at: Timestamp | null;
   error_code: string | null;
   error_message: string | null;
 }
@@ -139,27 +145,37 @@ interface EventRow {
   id: string;
   message_id: string;
   status: MessageStatus | null;
-  at: Date;
+  at: Timestamp;
   error_code: string | null;
   error_message: string | null;
 }
 
+export interface ApplyOptions {
+  /**
+   * For the send workflow waiting on the messages: it stops waiting once a message is final
+   * ('once final'), or now, whatever the status ('now': its deadline passed).
+   */
+  stopAwaiting?: 'once final' | 'now';
+}
+
 /**
- * applyDeliveryEventsOf for the drainer, without the ORM: the same locks (rows in id order), the
- * same order of events and the same rule (Message.applyDelivery, event by event), in four
- * statements whatever the number of messages. The ORM's work per entity ran on the event loop that
- * answers the callbacks and was most of that loop's time.
+ * Applies every not-yet-applied event of these messages, in the order the provider says they
+ * happened, under row locks taken in id order (concurrent appliers serialise and cannot
+ * deadlock), by the entity's own rule (Message.applyDelivery): monotonic, so an event that would
+ * move a message backwards is marked applied and changes nothing. Plain SQL on one connection,
+ * five statements whatever the number of messages: the ORM's work per entity was most of the
+ * delivery drainer's time, on the event loop that answers the callbacks. Returns the messages as
+ * they are after it.
  */
-export async function applyKeptEvents(pool: Pool, messageIds: number[]): Promise<void> {
+export async function applyKeptEvents(client: ClientBase, messageIds: number[], { stopAwaiting }: ApplyOptions = {}): Promise<Message[]> {
   const ids = [...new Set(messageIds)].sort((a, b) => a - b);
-  if (ids.length === 0) return;
-  const client = await pool.connect();
+  if (ids.length === 0) return [];
+  await client.query('begin');
   try {
-    await client.query('begin');
     const { rows: messageRows } = await client.query<MessageRow>({
       name: 'delivery-outbox-lock-messages',
-      text: `select id, status, sent_at, delivered_at, error_code, error_message from messages
-              where id = any($1::bigint[]) order by id for update`,
+      text: `select id, channel, status, provider_message_id, awaiting_delivery, sent_at, delivered_at, error_code, error_message
+               from messages where id = any($1::bigint[]) order by id for update`,
       values: [ids],
     });
     const { rows: events } = await client.query<EventRow>({
@@ -174,28 +190,16 @@ export async function applyKeptEvents(pool: Pool, messageIds: number[]): Promise
     for (const event of events) {
       const message = messages.get(event.message_id);
       if (!message || !event.status) continue;
-      const moved = message.applyDelivery({ status: event.status, at: event.at, errorCode: event.error_code, errorMessage: event.error_message });
+      const moved = message.applyDelivery({ status: event.status, at: new Date(event.at), errorCode: event.error_code, errorMessage: event.error_message });
       if (moved) changed.add(message);
     }
-    if (changed.size > 0) {
-      const rows = [...changed];
-      await client.query({
-        name: 'delivery-outbox-update-messages',
-        text: `update messages m set status = v.status, sent_at = v.sent_at, delivered_at = v.delivered_at,
-                 error_code = v.error_code, error_message = v.error_message, updated_at = now()
-                from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[])
-                  as v(id, status, sent_at, delivered_at, error_code, error_message)
-               where m.id = v.id`,
-        values: [
-          rows.map((m) => m.id),
-          rows.map((m) => m.status),
-          rows.map((m) => m.sentAt ?? null),
-          rows.map((m) => m.deliveredAt ?? null),
-          rows.map((m) => m.errorCode ?? null),
-          rows.map((m) => m.errorMessage ?? null),
-        ],
-      });
+    for (const message of messages.values()) {
+      if (message.awaitingDelivery && (stopAwaiting === 'now' || (stopAwaiting === 'once final' && message.hasFinalStatus()))) {
+        message.stopAwaitingDelivery();
+        changed.add(message);
+      }
     }
+    if (changed.size > 0) await updateMessages(client, [...changed]);
     if (events.length > 0) {
       await client.query({
         name: 'delivery-outbox-mark-applied',
@@ -204,21 +208,45 @@ export async function applyKeptEvents(pool: Pool, messageIds: number[]): Promise
       });
     }
     await client.query('commit');
+    return [...messages.values()];
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     throw error;
-  } finally {
-    client.release();
   }
 }
 
-/** A message as far as its delivery goes: enough for Message.applyDelivery to decide on. */
+async function updateMessages(client: ClientBase, messages: Message[]): Promise<void> {
+  await client.query({
+    name: 'delivery-outbox-update-messages',
+    text: `update messages m set status = v.status, awaiting_delivery = v.awaiting_delivery, sent_at = v.sent_at,
+             delivered_at = v.delivered_at, error_code = v.error_code, error_message = v.error_message, updated_at = now()
+            from unnest($1::bigint[], $2::text[], $3::boolean[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[])
+              as v(id, status, awaiting_delivery, sent_at, delivered_at, error_code, error_message)
+           where m.id = v.id`,
+    values: [
+      messages.map((m) => m.id),
+      messages.map((m) => m.status),
+      messages.map((m) => m.awaitingDelivery),
+      messages.map((m) => m.sentAt ?? null),
+      messages.map((m) => m.deliveredAt ?? null),
+      messages.map((m) => m.errorCode ?? null),
+      messages.map((m) => m.errorMessage ?? null),
+    ],
+  });
+}
+
+const dateOf = (value: Timestamp | null): Date | null => (value === null ? null : new Date(value));
+
+/** A message as far as its delivery goes: enough for Message.applyDelivery to decide on, and for a send workflow to report. */
 function messageOf(row: MessageRow): Message {
   return Object.assign(new Message(), {
     id: Number(row.id),
+    channel: row.channel,
     status: row.status,
-    sentAt: row.sent_at,
-    deliveredAt: row.delivered_at,
+    providerMessageId: row.provider_message_id,
+    awaitingDelivery: row.awaiting_delivery,
+    sentAt: dateOf(row.sent_at),
+    deliveredAt: dateOf(row.delivered_at),
     errorCode: row.error_code,
     errorMessage: row.error_message,
   });

@@ -125,20 +125,6 @@ export async function applyDeliveryEvents(em: EntityManager, messageId: number):
 }
 
 /**
- * applyDeliveryEvents for the send workflow that waits on the message. That workflow stops
- * waiting once the message is final, or when it gives up (its deadline passed); news after that is
- * applied where it lands, without waking it.
- */
-export async function applyAwaitedDeliveryEvents(em: EntityManager, messageId: number, { giveUp = false } = {}): Promise<Message> {
-  return em.transactional(async (tx) => {
-    const message = await tx.findOneOrFail(Message, { id: messageId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    await applyLockedEvents(tx, [message]);
-    if (giveUp || message.hasFinalStatus()) message.stopAwaitingDelivery();
-    return message;
-  });
-}
-
-/**
  * applyDeliveryEvents for many messages at once (a webhook batch): three statements and one
  * flush whatever their number. Rows are locked in id order, so concurrent batches cannot deadlock.
  */

@@ -1,4 +1,5 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import type { ClientBase } from 'pg';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities';
 import { migrationsList } from './migrations';
@@ -28,4 +29,18 @@ export async function createOrm(clientUrl: string, options: { poolMax?: number }
 export async function migrate(orm: Orm): Promise<string[]> {
   const applied = await orm.getMigrator().up();
   return applied.map((m) => m.name);
+}
+
+/**
+ * Runs `fn` on one of the ORM's own connections as a plain `pg` client, for statements the ORM
+ * would only slow down (db/delivery-outbox.ts). The ORM's connections hand timestamps over as text.
+ */
+export async function withPgClient<T>(orm: Orm, fn: (client: ClientBase) => Promise<T>): Promise<T> {
+  const connections = orm.em.getConnection().getKnex().client;
+  const client = (await connections.acquireConnection()) as ClientBase;
+  try {
+    return await fn(client);
+  } finally {
+    await connections.releaseConnection(client);
+  }
 }

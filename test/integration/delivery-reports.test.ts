@@ -4,17 +4,16 @@ import { Pool } from 'pg';
 import { WorkflowNotFoundError, type Client as TemporalClient } from '@temporalio/client';
 import { DeliveryDrainer } from '../../api/delivery-drainer';
 import { sendMessageWorkflowId } from '../../workflows/definitions';
-import { adoptKeptEvent, applyKeptEvents, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents } from '../../db/delivery-outbox';
+import { adoptKeptEvent, applyKeptEvents, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents, type ApplyOptions } from '../../db/delivery-outbox';
 import {
   adoptWaitingEvents,
-  applyAwaitedDeliveryEvents,
   applyDeliveryEventsOf,
   recordAndApplyDeliveryReport,
   recordDeliveryReport,
   type DeliveryReport,
 } from '../../db/delivery';
 import { Message, MessageStatusEvent } from '../../db/entities';
-import { createOrm, type Orm } from '../../db/orm';
+import { createOrm, withPgClient, type Orm } from '../../db/orm';
 import { createTenant, type Tenant } from '../support/factories';
 import { testDatabaseUrl } from '../support/stack';
 
@@ -67,6 +66,16 @@ const report = (sid: string, rawStatus: string, status: DeliveryReport['status']
   occurredAt: new Date(),
   payload: { MessageStatus: rawStatus },
 });
+
+/** applyKeptEvents on a connection of the test's own pool. */
+async function applyKept(messageIds: number[], options?: ApplyOptions): Promise<Message[]> {
+  const client = await pool.connect();
+  try {
+    return await applyKeptEvents(client, messageIds, options);
+  } finally {
+    client.release();
+  }
+}
 
 const reload = (id: number) => em().findOneOrFail(Message, { id });
 const eventsOf = (messageId: number) => em().find(MessageStatusEvent, { messageId }, { orderBy: { id: 'asc' } });
@@ -174,7 +183,7 @@ describe('the delivery outbox', () => {
     const forRecorded = await keep(recorded.providerMessageId!, 'delivered', 'DELIVERED');
     const delivered = await keep(waitedOn.providerMessageId!, 'delivered', 'DELIVERED');
 
-    await applyAwaitedDeliveryEvents(em(), waitedOn.id);
+    await applyKept([waitedOn.id], { stopAwaiting: 'once final' });
     const read = await keep(waitedOn.providerMessageId!, 'read', 'READ');
 
     expect(await newsOfKeptEvents(pool, [forRecorded!.id, delivered!.id, read!.id])).toEqual(
@@ -191,13 +200,14 @@ describe('the delivery outbox', () => {
     await keep(delivered.providerMessageId!, 'sent', 'SENT');
     await keep(given.providerMessageId!, 'sent', 'SENT');
 
-    await applyAwaitedDeliveryEvents(em(), delivered.id);
+    await applyKept([delivered.id], { stopAwaiting: 'once final' });
     const stillWaiting = (await reload(delivered.id)).awaitingDelivery;
     await keep(delivered.providerMessageId!, 'delivered', 'DELIVERED');
-    await applyAwaitedDeliveryEvents(em(), delivered.id);
-    await applyAwaitedDeliveryEvents(em(), given.id, { giveUp: true });
+    const [afterFinal] = await applyKept([delivered.id], { stopAwaiting: 'once final' });
+    await applyKept([given.id], { stopAwaiting: 'now' });
 
     expect(stillWaiting).toBe(true);
+    expect(afterFinal).toMatchObject({ id: delivered.id, status: 'DELIVERED', awaitingDelivery: false });
     expect(await reload(delivered.id)).toMatchObject({ status: 'DELIVERED', awaitingDelivery: false });
     expect(await reload(given.id)).toMatchObject({ status: 'SENT', awaitingDelivery: false });
   });
@@ -319,7 +329,7 @@ describe('applyKeptEvents', () => {
 
   const STATUSES = ['QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED'] as const;
 
-  test('applies news exactly as the ORM path does, over random states and late, repeated and out-of-order events', async () => {
+  test('applies news exactly as the ORM path does, on our pool and on the ORM\'s connections, over random states and late, repeated and out-of-order events', async () => {
     const next = random(20261126);
     const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
     const at = (minute: number) => new Date(Date.UTC(2026, 10, 26, 9, minute));
@@ -358,18 +368,21 @@ describe('applyKeptEvents', () => {
     };
     const byOrm = await copies();
     const bySql = await copies();
+    const byOrmConnection = await copies();
 
     await applyDeliveryEventsOf(em(), byOrm);
-    await applyKeptEvents(pool, bySql);
+    await applyKept(bySql);
+    await withPgClient(orm, (client) => applyKeptEvents(client, byOrmConnection));
 
     const outcome = async (ids: number[]) => {
       const messages = await em().find(Message, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
       const unapplied = await em().count(MessageStatusEvent, { messageId: { $in: ids }, appliedAt: null });
       return { unapplied, messages: messages.map(({ status, sentAt, deliveredAt, errorCode, errorMessage }) => ({ status, sentAt, deliveredAt, errorCode, errorMessage })) };
     };
-    const orm = await outcome(byOrm);
-    expect(await outcome(bySql)).toEqual(orm);
-    expect(orm.unapplied).toBe(0);
-    expect(new Set(orm.messages.map((m) => m.status)).size).toBeGreaterThan(3);
+    const expected = await outcome(byOrm);
+    expect(await outcome(bySql)).toEqual(expected);
+    expect(await outcome(byOrmConnection)).toEqual(expected);
+    expect(expected.unapplied).toBe(0);
+    expect(new Set(expected.messages.map((m) => m.status)).size).toBeGreaterThan(3);
   });
 });
