@@ -5,13 +5,13 @@ import { applyKeptEvents, newsOfKeptEvents, unappliedNewsLeftBehind, type Pendin
 import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
 /**
- * Events passed on per round: one statement finds their news, five apply it (applyKeptEvents).
+ * Events passed on per round: one statement finds their news, four and a commit apply it (applyKeptEvents).
  * A round's work between statements runs on the event loop that answers the callbacks.
  */
 const BATCH = 100;
 
 /**
- * The pause between rounds while news keeps coming: each round is seven statements and a commit
+ * The pause between rounds while news keeps coming: each round is six statements and a commit
  * whatever its size, so under load a round takes what came during the pause instead of the one
  * or two events that came during the last round.
  */

@@ -104,6 +104,19 @@ async function startStack(tmp: string): Promise<Stack> {
   return { db, api, worker, temporalPid: temporal.pid, sendClient, poster };
 }
 
+const TARGET = { callbacksPerSecond: 500, p99Ms: 50 };
+
+/**
+ * The rate a phase sustained. An open loop's accepted/s (callbacks ÷ first post → last answer)
+ * is a little under its schedule by construction (the last answer comes after the last slot), so
+ * its rate is the schedule's when it kept to it: every callback accepted, within the p99 target of
+ * its slot. A closed loop's is what it achieved.
+ */
+function sustainedRate(r: IngestResult): number {
+  const keptSchedule = r.ratePerSecond !== null && r.accepted === r.callbacks && r.fromScheduleMs !== null && r.fromScheduleMs.p99 <= TARGET.p99Ms;
+  return keptSchedule ? r.ratePerSecond! : r.acceptedPerSecond;
+}
+
 async function phase(stack: Stack, name: string, digit: number, messages: number, live: number, concurrency: number, rate?: number, quiet = false): Promise<IngestResult> {
   say(`${name}: seeding ${messages} messages (${live} live)`);
   const liveMessages = await whileRunning([stack.api, stack.worker], sendLive(stack.db, stack.sendClient, digit, live, life.signal, say));
@@ -161,12 +174,12 @@ async function main(): Promise<void> {
     const c = r.correctness;
     const ok = c.atExpectedStatus === c.messages && c.tokensStoredTwice === 0 && c.tokensMissing === 0 && c.eventsNotApplied === 0 && c.eventsWithoutMessage === 0;
     console.log(`${r.name}: ${ok ? 'correct' : 'WRONG'} ${JSON.stringify(c)}`);
-    console.log(`${r.name}: ack p99 by second of the phase (ms): ${r.p99BySecondMs.join(" ")}`);
+    console.log(`${r.name}: ack p99 by second of the phase (ms): ${r.p99BySecondMs.join(' ')}`);
   }
-  const met = results.filter((r) => r.acceptedPerSecond >= 500 && r.latencyMs.p99 <= 50).map((r) => r.name);
+  const met = results.filter((r) => sustainedRate(r) >= TARGET.callbacksPerSecond && r.latencyMs.p99 <= TARGET.p99Ms).map((r) => r.name);
   console.log(`\ntarget (≥ 500 callbacks/s, p99 ≤ 50 ms): ${met.length > 0 ? `met by ${met.join(', ')}` : 'MISSED in every phase'}`);
   const file = writeResults(
-    { benchmark: 'webhook-ingest', startedAt: startedAt.toISOString(), command: `npm run bench:webhooks -- ${process.argv.slice(2).join(' ')}`.trim(), options, machine: machine(), targets: { callbacksPerSecond: 500, p99Ms: 50 }, phases: results },
+    { benchmark: 'webhook-ingest', startedAt: startedAt.toISOString(), command: `npm run bench:webhooks -- ${process.argv.slice(2).join(' ')}`.trim(), options, machine: machine(), targets: TARGET, phases: results },
     options.label,
     'webhook-ingest',
   );

@@ -5,7 +5,8 @@ import { MESSAGE_STATUSES, isFinal, type MessageStatus } from './message-status'
 
 /**
  * The delivery outbox in plain SQL: news is kept with one statement and passed on later (see
- * api/delivery-drainer.ts), so a provider's callback is answered without the ORM or Temporal.
+ * api/delivery-drainer.ts), so a provider's callback is answered without the ORM or Temporal;
+ * kept news is applied here too, by the drainer and by the send workflow's activity.
  */
 
 export interface KeptEvent {
@@ -163,9 +164,9 @@ export interface ApplyOptions {
  * happened, under row locks taken in id order (concurrent appliers serialise and cannot
  * deadlock), by the entity's own rule (Message.applyDelivery): monotonic, so an event that would
  * move a message backwards is marked applied and changes nothing. Plain SQL on one connection,
- * five statements whatever the number of messages: the ORM's work per entity was most of the
- * delivery drainer's time, on the event loop that answers the callbacks. Returns the messages as
- * they are after it.
+ * four statements and a commit whatever the number of messages: the ORM's work per entity was
+ * most of the delivery drainer's time, on the event loop that answers the callbacks, and of the
+ * worker's for a send's final news. Returns the messages as they are after it.
  */
 export async function applyKeptEvents(client: ClientBase, messageIds: number[], { stopAwaiting }: ApplyOptions = {}): Promise<Message[]> {
   const ids = [...new Set(messageIds)].sort((a, b) => a - b);
