@@ -2,6 +2,7 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { applyKeptEvents, newsOfKeptEvents, unappliedNewsLeftBehind, type PendingNews } from '../db/delivery-outbox';
+import { withPoolClient } from '../db/pg';
 import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
 /**
@@ -26,9 +27,9 @@ export interface DeliveryDrainerOptions {
 
 /**
  * Passes on the delivery news this process kept (see db/delivery-outbox.ts) after the callback
- * was answered, by takeDeliveryReport's rules: news that can end a send signals its running
- * workflow, which applies it; the rest, and news for a send whose workflow has ended, is applied
- * here, many messages at a time. Nudges coalesce: one drain runs at a time and runs once more if
+ * was answered, by takeDeliveryReport's rules: news that can end a send signals the workflow
+ * waiting on it, which applies it; the rest, news no workflow waits on and news for a send whose
+ * workflow has ended, is applied here, many messages at a time. Nudges coalesce: one drain runs at a time and runs once more if
  * nudged meanwhile, taking all that was kept since. Signals run beside the drains, at most
  * SIGNAL_CONCURRENCY at once, so that a slow signal holds up no other news. A sweep on an
  * interval passes on news any process kept and left behind (it stopped first, or Temporal was down).
@@ -128,12 +129,8 @@ export class DeliveryDrainer {
     const ended = [...this.sendsEnded];
     this.sendsEnded.clear();
     try {
-      const client = await this.deps.pool.connect();
-      try {
-        await applyKeptEvents(client, [...news.filter((n) => !n.final).map((n) => n.messageId), ...ended]);
-      } finally {
-        client.release();
-      }
+      const applyHere = [...news.filter((n) => !n.final).map((n) => n.messageId), ...ended];
+      await withPoolClient(this.deps.pool, (client) => applyKeptEvents(client, applyHere));
     } catch (error) {
       for (const id of ended) this.sendsEnded.add(id);
       throw error;

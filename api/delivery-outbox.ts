@@ -1,8 +1,7 @@
 import type { Client as TemporalClient } from '@temporalio/client';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { DeliveryReport } from '../db/delivery';
-import { adoptKeptEvent, keepDeliveryEvent, type KeptEvent } from '../db/delivery-outbox';
+import { adoptKeptEvent, keepDeliveryEvent, type KeptEvent, type KeptReport } from '../db/delivery-outbox';
 import type { Orm } from '../db/orm';
 import { DeliveryDrainer, type DeliveryDrainerOptions } from './delivery-drainer';
 
@@ -11,7 +10,7 @@ const POOL_SIZE = 8;
 
 export interface DeliveryOutbox {
   /** Keeps a provider's news durably and has it passed on after the answer; null for a repeat of an event already kept. */
-  keep(report: DeliveryReport & { providerMessageId: string }): Promise<KeptEvent | null>;
+  keep(report: KeptReport): Promise<KeptEvent | null>;
   readonly drainer: DeliveryDrainer;
   /** Passes on what it kept, then lets go of its connections. */
   close(): Promise<void>;

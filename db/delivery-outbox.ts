@@ -1,6 +1,7 @@
 import type { ClientBase, Pool } from 'pg';
 import { eventValues, providerMessageLockKey, type DeliveryReport } from './delivery';
 import { Message } from './entities';
+import { inTransaction, withPoolClient } from './pg';
 import { MESSAGE_STATUSES, isFinal, type MessageStatus } from './message-status';
 
 /**
@@ -15,6 +16,9 @@ export interface KeptEvent {
   messageId: number | null;
 }
 
+/** A provider's news about a message it knows by its own id. */
+export type KeptReport = DeliveryReport & { providerMessageId: string };
+
 const FINAL_STATUSES = MESSAGE_STATUSES.filter(isFinal);
 
 const KEEP_EVENT = {
@@ -27,7 +31,7 @@ const KEEP_EVENT = {
 };
 
 /** Keeps news as an event, not yet applied; null when the provider sent this very event before. */
-export async function keepDeliveryEvent(pool: Pool, report: DeliveryReport & { providerMessageId: string }): Promise<KeptEvent | null> {
+export async function keepDeliveryEvent(pool: Pool, report: KeptReport): Promise<KeptEvent | null> {
   const { rows } = await pool.query<{ id: string; message_id: string | null }>({
     ...KEEP_EVENT,
     values: [report.provider, report.channel, report.providerMessageId, ...eventValues(report)],
@@ -42,25 +46,20 @@ export async function keepDeliveryEvent(pool: Pool, report: DeliveryReport & { p
  * stored the id and adopted the waiting events between that look and the insert's commit; taking
  * the lock here, after the commit, closes that gap as recordDeliveryReport's lock does.
  */
-export async function adoptKeptEvent(pool: Pool, event: KeptEvent, report: DeliveryReport & { providerMessageId: string }): Promise<KeptEvent> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [providerMessageLockKey(report.provider, report.providerMessageId)]);
-    const { rows } = await client.query<{ message_id: string }>(
-      `update message_status_events e set message_id = m.id from messages m
-        where e.id = $1 and e.message_id is null and m.channel = $2 and m.provider_message_id = e.provider_message_id
-        returning e.message_id`,
-      [event.id, report.channel],
-    );
-    await client.query('commit');
-    return rows.length > 0 ? { id: event.id, messageId: Number(rows[0].message_id) } : event;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+export async function adoptKeptEvent(pool: Pool, event: KeptEvent, report: KeptReport): Promise<KeptEvent> {
+  const rows = await withPoolClient(pool, (client) =>
+    inTransaction(client, async () => {
+      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [providerMessageLockKey(report.provider, report.providerMessageId)]);
+      const adopted = await client.query<{ message_id: string }>(
+        `update message_status_events e set message_id = m.id from messages m
+          where e.id = $1 and e.message_id is null and m.channel = $2 and m.provider_message_id = e.provider_message_id
+          returning e.message_id`,
+        [event.id, report.channel],
+      );
+      return adopted.rows;
+    }),
+  );
+  return rows.length > 0 ? { id: event.id, messageId: Number(rows[0].message_id) } : event;
 }
 
 interface NewsRow {
@@ -70,13 +69,13 @@ interface NewsRow {
   final_status: MessageStatus | null;
 }
 
-/**
- * Per message, its events among those selected and, when a send workflow waits on the message,
- * the last of them that can end its send (e: the events, m: their messages).
- */
+/** An event that can end the send its message's workflow waits on (e: the events, m: their messages). */
+const ENDS_AWAITED_SEND = 'm.awaiting_delivery and e.status = any($1::text[])';
+
+/** Per message, its events among those selected and the last of them that ENDS_AWAITED_SEND. */
 const NEWS_COLUMNS = `e.message_id, array_agg(e.id) as event_ids,
-  (array_agg(e.id order by e.id desc) filter (where m.awaiting_delivery and e.status = any($1::text[])))[1] as final_event_id,
-  (array_agg(e.status order by e.id desc) filter (where m.awaiting_delivery and e.status = any($1::text[])))[1] as final_status`;
+  (array_agg(e.id order by e.id desc) filter (where ${ENDS_AWAITED_SEND}))[1] as final_event_id,
+  (array_agg(e.status order by e.id desc) filter (where ${ENDS_AWAITED_SEND}))[1] as final_status`;
 
 /** What one message has heard and nobody passed on yet: its events, and the last that can end its send. */
 export interface PendingNews {
@@ -106,7 +105,7 @@ export async function newsOfKeptEvents(pool: Pool | ClientBase, eventIds: number
     text: `select ${NEWS_COLUMNS} from message_status_events e join messages m on m.id = e.message_id
             where e.id = any($2::bigint[])
             group by e.message_id
-           having bool_or(e.applied_at is null) or bool_or(m.awaiting_delivery and e.status = any($1::text[]))`,
+           having bool_or(e.applied_at is null) or bool_or(${ENDS_AWAITED_SEND})`,
     values: [FINAL_STATUSES, eventIds],
   });
   return newsOf(rows);
@@ -119,6 +118,7 @@ export async function newsOfKeptEvents(pool: Pool | ClientBase, eventIds: number
 export async function unappliedNewsLeftBehind(pool: Pool | ClientBase, olderThanMs: number, limit: number): Promise<PendingNews[]> {
   const { rows } = await pool.query<NewsRow>({
     name: 'delivery-outbox-left-behind',
+    // `message_id is not null`, implied by the join, lets the planner use the partial index of unapplied events.
     text: `select ${NEWS_COLUMNS} from message_status_events e join messages m on m.id = e.message_id
             where e.applied_at is null and e.message_id is not null and e.received_at < now() - make_interval(secs => $2)
             group by e.message_id order by min(e.received_at) limit $3`,
@@ -171,8 +171,7 @@ export interface ApplyOptions {
 export async function applyKeptEvents(client: ClientBase, messageIds: number[], { stopAwaiting }: ApplyOptions = {}): Promise<Message[]> {
   const ids = [...new Set(messageIds)].sort((a, b) => a - b);
   if (ids.length === 0) return [];
-  await client.query('begin');
-  try {
+  return inTransaction(client, async () => {
     const { rows: messageRows } = await client.query<MessageRow>({
       name: 'delivery-outbox-lock-messages',
       text: `select id, channel, status, provider_message_id, awaiting_delivery, sent_at, delivered_at, error_code, error_message
@@ -208,12 +207,8 @@ export async function applyKeptEvents(client: ClientBase, messageIds: number[], 
         values: [events.map((e) => e.id)],
       });
     }
-    await client.query('commit');
     return [...messages.values()];
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 async function updateMessages(client: ClientBase, messages: Message[]): Promise<void> {

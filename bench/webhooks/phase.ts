@@ -108,10 +108,11 @@ export async function runIngest(spec: IngestSpec): Promise<IngestResult> {
         const t0 = performance.now();
         const answer = await spec.poster.post(plan[i]);
         if (answer.status === 204) {
+          const ackMs = performance.now() - t0;
           const kind = kindOf(plan[i]);
           if (!byKind.has(kind)) byKind.set(kind, []);
-          byKind.get(kind)!.push(performance.now() - t0);
-          (bySecond[Math.floor((t0 - phaseStart) / 1000)] ??= []).push(performance.now() - t0);
+          byKind.get(kind)!.push(ackMs);
+          (bySecond[Math.floor((t0 - phaseStart) / 1000)] ??= []).push(ackMs);
           if (spec.ratePerSecond) fromSchedule.push(Date.now() - (scheduleStart + (i * 1000) / spec.ratePerSecond));
           if (plan[i].word !== 'sent' && !plan[i].duplicate) finalAckedAt.set(plan[i].token, Date.now());
         }

@@ -83,8 +83,8 @@ export function interleave(others: SeededMessage[], live: SeededMessage[]): Seed
   const mixed: SeededMessage[] = [];
   let placed = 0;
   for (let i = 0, o = 0; i < all; i++) {
-    const liveDue = live.length > 0 && placed < live.length && Math.floor(((i + 1) * live.length) / all) > placed;
-    mixed.push(liveDue ? live[placed++] : others[o++]);
+    // The (placed + 1)-th live message goes where its share of the phase so far reaches it.
+    mixed.push(Math.floor(((i + 1) * live.length) / all) > placed ? live[placed++] : others[o++]);
   }
   return mixed;
 }

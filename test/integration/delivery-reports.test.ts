@@ -14,6 +14,7 @@ import {
 } from '../../db/delivery';
 import { Message, MessageStatusEvent } from '../../db/entities';
 import { createOrm, withPgClient, type Orm } from '../../db/orm';
+import { withPoolClient } from '../../db/pg';
 import { createTenant, type Tenant } from '../support/factories';
 import { testDatabaseUrl } from '../support/stack';
 
@@ -68,14 +69,8 @@ const report = (sid: string, rawStatus: string, status: DeliveryReport['status']
 });
 
 /** applyKeptEvents on a connection of the test's own pool. */
-async function applyKept(messageIds: number[], options?: ApplyOptions): Promise<Message[]> {
-  const client = await pool.connect();
-  try {
-    return await applyKeptEvents(client, messageIds, options);
-  } finally {
-    client.release();
-  }
-}
+const applyKept = (messageIds: number[], options?: ApplyOptions): Promise<Message[]> =>
+  withPoolClient(pool, (client) => applyKeptEvents(client, messageIds, options));
 
 const reload = (id: number) => em().findOneOrFail(Message, { id });
 const eventsOf = (messageId: number) => em().find(MessageStatusEvent, { messageId }, { orderBy: { id: 'asc' } });
