@@ -1,8 +1,10 @@
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { applyKeptEvents, newsOfKeptEvents, unappliedNewsLeftBehind, type PendingNews } from '../db/delivery-outbox';
+import { applyKeptEvents, finalNewsUnheard, newsOfKeptEvents, stopAwaitingFinal, unappliedNewsLeftBehind, type PendingNews } from '../db/delivery-outbox';
+import type { Message } from '../db/entities';
 import { withPoolClient } from '../db/pg';
+import type { AppliedDelivery } from '../workflows/definitions';
 import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
 /**
@@ -18,6 +20,9 @@ const BATCH = 100;
  */
 const ROUND_GAP_MS = 20;
 
+/** News applied here, to tell the workflow waiting on its message. */
+type AppliedNews = PendingNews & { applied: AppliedDelivery };
+
 export interface DeliveryDrainerOptions {
   /** How often to look for news nobody passed on. */
   sweepEveryMs?: number;
@@ -27,25 +32,27 @@ export interface DeliveryDrainerOptions {
 
 /**
  * Passes on the delivery news this process kept (see db/delivery-outbox.ts) after the callback
- * was answered, by takeDeliveryReport's rules: news that can end a send signals the workflow
- * waiting on it, which applies it; the rest, news no workflow waits on and news for a send whose
- * workflow has ended, is applied here, many messages at a time. Nudges coalesce: one drain runs at a time and runs once more if
- * nudged meanwhile, taking all that was kept since. Signals run beside the drains, at most
+ * was answered: all of it is applied here, many messages at a time; news that can end a send then
+ * signals the workflow waiting on it with the message as it now is, and the workflow ends without
+ * a database step of its own. Once that workflow has heard (or had ended), nobody waits on the
+ * message any more. Nudges coalesce: one drain runs at a time and runs once more if nudged
+ * meanwhile, taking all that was kept since. Signals run beside the drains, at most
  * SIGNAL_CONCURRENCY at once, so that a slow signal holds up no other news. A sweep on an
- * interval passes on news any process kept and left behind (it stopped first, or Temporal was down).
+ * interval passes on news any process kept and left behind (it stopped first, or Temporal was
+ * down), and final news a process applied but stopped before its workflow heard.
  */
 export class DeliveryDrainer {
   /** Events kept by this process, not yet passed on. */
   private readonly pending = new Set<number>();
-  /** Messages whose send workflow had ended when signalled: their news is applied here. */
-  private readonly sendsEnded = new Set<number>();
-  private readonly toSignal: PendingNews[] = [];
+  /** Messages whose send workflow heard its final news, or had ended: no longer to be waited on. */
+  private readonly heard = new Set<number>();
+  private readonly toSignal: AppliedNews[] = [];
   /**
    * Messages with a signal queued or in flight, and the news to signal once it is done. One at a
    * time per workflow: signals that reach one workflow at once are refused as busy and retried
    * with backoffs of seconds.
    */
-  private readonly signalling = new Map<number, PendingNews | null>();
+  private readonly signalling = new Map<number, AppliedNews | null>();
   private signalsInFlight = 0;
   private signalsDone: (() => void) | null = null;
   private running: Promise<void> | null = null;
@@ -108,7 +115,7 @@ export class DeliveryDrainer {
   }
 
   private async passOnPending(): Promise<void> {
-    while (this.pending.size > 0 || this.sendsEnded.size > 0) {
+    while (this.pending.size > 0 || this.heard.size > 0) {
       const eventIds = [...this.pending].slice(0, BATCH);
       for (const id of eventIds) this.pending.delete(id);
       try {
@@ -120,26 +127,34 @@ export class DeliveryDrainer {
     }
   }
 
-  /** One batch a sweep: news signalled to a running workflow stays unapplied until that applies it. */
+  /** One batch of each a sweep. */
   private async sweep(): Promise<void> {
     await this.passOn(await unappliedNewsLeftBehind(this.deps.pool, this.sweepAfterMs, BATCH));
+    await this.passOn(await finalNewsUnheard(this.deps.pool, this.sweepAfterMs, BATCH));
   }
 
   private async passOn(news: PendingNews[]): Promise<void> {
-    const ended = [...this.sendsEnded];
-    this.sendsEnded.clear();
+    const heard = [...this.heard];
+    this.heard.clear();
+    let applied: Message[];
     try {
-      const applyHere = [...news.filter((n) => !n.final).map((n) => n.messageId), ...ended];
-      await withPoolClient(this.deps.pool, (client) => applyKeptEvents(client, applyHere));
+      applied = await withPoolClient(this.deps.pool, async (client) => {
+        if (heard.length > 0) await stopAwaitingFinal(client, heard);
+        return applyKeptEvents(client, news.map((n) => n.messageId));
+      });
     } catch (error) {
-      for (const id of ended) this.sendsEnded.add(id);
+      for (const id of heard) this.heard.add(id);
       throw error;
     }
-    for (const n of news) if (n.final) this.queueSignal(n);
+    const messages = new Map(applied.map((m) => [m.id, m]));
+    for (const n of news) {
+      const message = messages.get(n.messageId);
+      if (n.final && message) this.queueSignal({ ...n, applied: appliedDelivery(message) });
+    }
     this.startSignals();
   }
 
-  private queueSignal(news: PendingNews): void {
+  private queueSignal(news: AppliedNews): void {
     if (!this.signalling.has(news.messageId)) {
       this.signalling.set(news.messageId, null);
       this.toSignal.push(news);
@@ -154,9 +169,8 @@ export class DeliveryDrainer {
       const news = this.toSignal.shift()!;
       this.signalsInFlight += 1;
       signalFinalNews(this.deps.temporal, news)
-        .then((ended) => {
-          if (!ended) return;
-          this.sendsEnded.add(news.messageId);
+        .then(() => {
+          this.heard.add(news.messageId);
           void this.drain(false);
         })
         .catch((error: unknown) => {
@@ -175,3 +189,9 @@ export class DeliveryDrainer {
     }
   }
 }
+
+const appliedDelivery = (message: Message): AppliedDelivery => ({
+  status: message.status,
+  errorCode: message.errorCode ?? undefined,
+  errorMessage: message.errorMessage ?? undefined,
+});

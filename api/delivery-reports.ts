@@ -4,7 +4,7 @@ import { applyDeliveryEvents, applyDeliveryEventsOf, recordAndApplyDeliveryRepor
 import type { MessageStatus } from '../db/message-status';
 import { isFinal } from '../db/message-status';
 import { Message } from '../db/entities';
-import { deliveryStatusSignal, sendMessageWorkflowId } from '../workflows/definitions';
+import { deliveryStatusSignal, sendMessageWorkflowId, type AppliedDelivery } from '../workflows/definitions';
 
 /**
  * Keeps a delivery report as an event and passes it on. Only news that can end a send wakes the
@@ -25,6 +25,8 @@ export async function takeDeliveryReport(em: EntityManager, temporal: TemporalCl
 export interface MessageNews {
   messageId: number;
   final?: { eventId: number; status: MessageStatus };
+  /** The message once that news is applied, when it is already: the workflow takes it as it is. */
+  applied?: AppliedDelivery;
 }
 
 /** Signals in flight at once, per batch here and in the API's delivery drainer. */
@@ -48,10 +50,10 @@ export async function passOnDeliveryNews(em: EntityManager, temporal: TemporalCl
   await applyDeliveryEventsOf(em, applyHere);
 }
 
-/** Wakes the send workflow of news that can end it; true when that workflow has ended, and the news is to be applied here. */
-export async function signalFinalNews(temporal: TemporalClient, { messageId, final }: MessageNews): Promise<boolean> {
+/** Wakes the send workflow of news that can end it; true when that workflow has ended, and nobody waits on the news. */
+export async function signalFinalNews(temporal: TemporalClient, { messageId, final, applied }: MessageNews): Promise<boolean> {
   try {
-    await temporal.workflow.getHandle(sendMessageWorkflowId(messageId)).signal(deliveryStatusSignal, final!);
+    await temporal.workflow.getHandle(sendMessageWorkflowId(messageId)).signal(deliveryStatusSignal, { ...final!, ...(applied && { applied }) });
     return false;
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;

@@ -127,6 +127,36 @@ export async function unappliedNewsLeftBehind(pool: Pool | ClientBase, olderThan
   return newsOf(rows);
 }
 
+/**
+ * Sends whose final news was applied at least `olderThanMs` ago while their workflow still waits
+ * for it: the process that applied it stopped before the workflow heard. Their news is the
+ * message's last event, to tell the workflow again. Oldest first.
+ */
+export async function finalNewsUnheard(pool: Pool | ClientBase, olderThanMs: number, limit: number): Promise<PendingNews[]> {
+  const { rows } = await pool.query<NewsRow>({
+    name: 'delivery-outbox-final-unheard',
+    text: `select m.id as message_id, array[]::bigint[] as event_ids, m.status as final_status,
+                  (select max(e.id) from message_status_events e where e.message_id = m.id) as final_event_id
+             from messages m
+            where m.awaiting_delivery and m.status = any($1::text[]) and m.updated_at < now() - make_interval(secs => $2)
+            order by m.updated_at limit $3`,
+    values: [FINAL_STATUSES, olderThanMs / 1000, limit],
+  });
+  return newsOf(rows);
+}
+
+/**
+ * The send workflows of these messages heard their final news (or had ended): nobody waits on
+ * them any more. Only while final, so that a retry's new attempt, waiting again, is left waiting.
+ */
+export async function stopAwaitingFinal(pool: Pool | ClientBase, messageIds: number[]): Promise<void> {
+  await pool.query({
+    name: 'delivery-outbox-stop-awaiting',
+    text: `update messages set awaiting_delivery = false where id = any($1::bigint[]) and awaiting_delivery and status = any($2::text[])`,
+    values: [messageIds, FINAL_STATUSES],
+  });
+}
+
 /** Timestamps as a `pg` client hands them over: Dates from our pool, text from the ORM's connections. */
 type Timestamp = Date | string;
 

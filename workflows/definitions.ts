@@ -46,10 +46,18 @@ export interface SendMessageState {
 
 export type SendMessageResult = SendMessageState;
 
+/** The message's delivery as it stands once news is applied. */
+export type AppliedDelivery = Pick<SendMessageState, 'status' | 'errorCode' | 'errorMessage'>;
+
 /** A provider told us something about the message; the details are already stored as an event. */
 export interface DeliveryNotice {
   eventId: number;
   status: MessageStatus | null;
+  /**
+   * The message after the news, when whoever sent the notice applied it already (the API's
+   * delivery drainer does); without it the workflow applies the news itself.
+   */
+  applied?: AppliedDelivery;
 }
 
 export const deliveryStatusSignal = defineSignal<[DeliveryNotice]>('deliveryStatus');

@@ -12,6 +12,7 @@ import type { createActivities } from '../activities';
 import { isFinal } from '../db/message-status';
 import {
   attemptSettledSignal,
+  type AppliedDelivery,
   deliveryStatusSignal,
   sendCanceledSignal,
   sendStatusQuery,
@@ -41,10 +42,15 @@ const provider = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry
  */
 export async function sendMessage({ messageId, reportTo }: SendMessageInput): Promise<SendMessageResult> {
   const state: SendMessageState = { messageId, status: 'PENDING' };
-  let unappliedNotices = 0;
-  setHandler(deliveryStatusSignal, () => {
-    unappliedNotices += 1;
+  /** News heard and not yet applied by anyone: the workflow applies it. */
+  let newsToApply = false;
+  /** The message as the last notice that came with its news applied says it is. */
+  let appliedNews: AppliedDelivery | undefined;
+  setHandler(deliveryStatusSignal, ({ applied }) => {
+    if (applied) appliedNews = applied;
+    else newsToApply = true;
   });
+  const heardNews = () => newsToApply || appliedNews !== undefined;
   setHandler(sendStatusQuery, () => state);
   let canceled = false;
   setHandler(sendCanceledSignal, () => {
@@ -85,7 +91,7 @@ export async function sendMessage({ messageId, reportTo }: SendMessageInput): Pr
   try {
     const sent = await (state.channel === 'email' ? provider.sendEmail : provider.sendSms)({ messageId });
     Object.assign(state, sent.state);
-    if (sent.adoptedEvents > 0) unappliedNotices += sent.adoptedEvents;
+    if (sent.adoptedEvents > 0) newsToApply = true;
   } catch (error) {
     const failure = providerFailure(error);
     if (!failure) throw error;
@@ -98,16 +104,19 @@ export async function sendMessage({ messageId, reportTo }: SendMessageInput): Pr
 
   const deadline = Date.now() + DELIVERY_DEADLINE_MS;
   state.waitingFor = 'delivery';
-  // A notice that came with the one that ended it (a late `read` after `delivered`) is applied too.
-  while (!isFinal(state.status) || unappliedNotices > 0) {
+  // A notice that came with the one that ended it (a late `read` after `delivered`) is taken too.
+  while (!isFinal(state.status) || heardNews()) {
     const remaining = deadline - Date.now();
-    const heardNews = unappliedNotices > 0 || (remaining > 0 && (await condition(() => unappliedNotices > 0, remaining)));
-    if (!heardNews) {
+    if (!heardNews() && !(remaining > 0 && (await condition(heardNews, remaining)))) {
       Object.assign(state, (await provider.reconcileDelivery({ messageId })).state);
       break;
     }
-    unappliedNotices = 0;
-    Object.assign(state, (await db.applyDeliveryEvents({ messageId })).state);
+    if (appliedNews) Object.assign(state, appliedNews);
+    appliedNews = undefined;
+    if (newsToApply) {
+      newsToApply = false;
+      Object.assign(state, (await db.applyDeliveryEvents({ messageId })).state);
+    }
   }
   state.waitingFor = undefined;
   return state;

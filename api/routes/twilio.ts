@@ -35,9 +35,8 @@ export function twilioRoutes({ temporal, config, deliveryOutbox }: AppDeps) {
       method: 'post', path: '/twilio/sms/status', tag: 'twilio', summary: 'Process SMS delivery status updates from Twilio', access: 'provider',
       description:
         'Twilio status callback (form-encoded, `X-Twilio-Signature` checked against PUBLIC_BASE_URL). Every callback is kept ' +
-        'as an event and answered 204 once kept; it is passed on right after: the message status only ever moves forward. ' +
-        'Statuses that do not end a send (`queued`, `sent`) are applied directly; final ones signal the running `sendMessage` ' +
-        'workflow, or are applied directly when it has finished.',
+        'as an event and answered 204 once kept; it is applied right after: the message status only ever moves forward. ' +
+        'A final status then signals the running `sendMessage` workflow with the message as it now is, and that workflow ends.',
       body: formFields,
       bodyKind: 'form',
       responses: {

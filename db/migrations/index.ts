@@ -12,6 +12,7 @@ import { Migration20261126000000_email_reply_to } from './Migration2026112600000
 import { Migration20261126010000_unapplied_events_index } from './Migration20261126010000_unapplied_events_index';
 import { Migration20261126020000_voice_calls } from './Migration20261126020000_voice_calls';
 import { Migration20261126030000_awaiting_delivery } from './Migration20261126030000_awaiting_delivery';
+import { Migration20261126040000_awaited_finals_index } from './Migration20261126040000_awaited_finals_index';
 
 /** Every migration in order; listed explicitly so they run the same from source, a build or a bundle. */
 export const migrationsList: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126010000_unapplied_events_index', class: Migration20261126010000_unapplied_events_index },
   { name: 'Migration20261126020000_voice_calls', class: Migration20261126020000_voice_calls },
   { name: 'Migration20261126030000_awaiting_delivery', class: Migration20261126030000_awaiting_delivery },
+  { name: 'Migration20261126040000_awaited_finals_index', class: Migration20261126040000_awaited_finals_index },
 ];

@@ -3,8 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { WorkflowNotFoundError, type Client as TemporalClient } from '@temporalio/client';
 import { DeliveryDrainer } from '../../api/delivery-drainer';
-import { sendMessageWorkflowId } from '../../workflows/definitions';
-import { adoptKeptEvent, applyKeptEvents, keepDeliveryEvent, unappliedNewsLeftBehind, newsOfKeptEvents, type ApplyOptions } from '../../db/delivery-outbox';
+import { sendMessageWorkflowId, type DeliveryNotice } from '../../workflows/definitions';
+import {
+  adoptKeptEvent,
+  applyKeptEvents,
+  finalNewsUnheard,
+  keepDeliveryEvent,
+  newsOfKeptEvents,
+  stopAwaitingFinal,
+  unappliedNewsLeftBehind,
+  type ApplyOptions,
+} from '../../db/delivery-outbox';
 import {
   adoptWaitingEvents,
   applyDeliveryEventsOf,
@@ -253,20 +262,23 @@ describe('the delivery outbox', () => {
 });
 
 describe('DeliveryDrainer', () => {
-  /** A Temporal client whose signals are recorded; workflows in `ended` are not found. */
-  function temporalStub(ended: Set<string> = new Set()) {
+  /** A Temporal client whose signals are recorded; workflows in `ended` are not found, and with `down` no signal gets through. */
+  function temporalStub({ ended = new Set<string>(), down = false } = {}) {
     const signalled: string[] = [];
+    const notices: DeliveryNotice[] = [];
     const client = {
       workflow: {
         getHandle: (workflowId: string) => ({
-          signal: async () => {
+          signal: async (_signal: unknown, notice: DeliveryNotice) => {
+            if (down) throw new Error('14 UNAVAILABLE: No connection established');
             if (ended.has(workflowId)) throw new WorkflowNotFoundError('workflow not found', workflowId, undefined);
             signalled.push(workflowId);
+            notices.push(notice);
           },
         }),
       },
     } as unknown as TemporalClient;
-    return { client, signalled };
+    return { client, signalled, notices };
   }
 
   async function drain(temporal: TemporalClient, reports: [Message, string, DeliveryReport['status']][]): Promise<void> {
@@ -280,14 +292,38 @@ describe('DeliveryDrainer', () => {
     await drainer.close();
   }
 
-  test('a final status wakes the workflow that waits on its message, which applies it', async () => {
+  test('a final status is applied here, then wakes the workflow waiting on its message with the message as it is; once heard, nobody waits on it', async () => {
     const message = await queuedMessage();
-    const { client, signalled } = temporalStub();
+    const { client, signalled, notices } = temporalStub();
 
-    await drain(client, [[message, 'sent', 'SENT'], [message, 'delivered', 'DELIVERED']]);
+    await drain(client, [[message, 'sent', 'SENT'], [message, 'undelivered', 'UNDELIVERED']]);
 
     expect(signalled).toEqual([sendMessageWorkflowId(message.id)]);
-    expect((await eventsOf(message.id)).find((e) => e.status === 'DELIVERED')?.appliedAt).toBeNull();
+    expect(notices[0]).toMatchObject({ status: 'UNDELIVERED', applied: { status: 'UNDELIVERED' } });
+    expect(await reload(message.id)).toMatchObject({ status: 'UNDELIVERED', awaitingDelivery: false });
+    expect((await eventsOf(message.id)).every((e) => e.appliedAt !== null)).toBe(true);
+  });
+
+  test('final news applied while its workflow could not be told stays awaited, for the sweep to tell it again', async () => {
+    const message = await queuedMessage();
+
+    await drain(temporalStub({ down: true }).client, [[message, 'delivered', 'DELIVERED']]);
+
+    expect(await reload(message.id)).toMatchObject({ status: 'DELIVERED', awaitingDelivery: true });
+    const unheard = await finalNewsUnheard(pool, 0, 10_000);
+    const [lastEvent] = (await eventsOf(message.id)).slice(-1);
+    expect(unheard.find((n) => n.messageId === message.id)).toEqual({ messageId: message.id, eventIds: [], final: { eventId: lastEvent.id, status: 'DELIVERED' } });
+
+    await stopAwaitingFinal(pool, [message.id]);
+    expect((await finalNewsUnheard(pool, 0, 10_000)).some((n) => n.messageId === message.id)).toBe(false);
+  });
+
+  test('a send waiting again (a retry) is not released by news its earlier attempt\'s workflow heard', async () => {
+    const message = await queuedMessage();
+
+    await stopAwaitingFinal(pool, [message.id]);
+
+    expect(await reload(message.id)).toMatchObject({ status: 'QUEUED', awaitingDelivery: true });
   });
 
   test('news for a message no workflow waits on is applied here, with no signal', async () => {
@@ -300,14 +336,14 @@ describe('DeliveryDrainer', () => {
     expect(await reload(message.id)).toMatchObject({ status: 'DELIVERED' });
   });
 
-  test('news for a send whose workflow has ended without saying so is applied here once the signal finds none', async () => {
+  test('news for a send whose workflow has ended without saying so is applied here, and nobody waits on it once the signal finds none', async () => {
     const message = await queuedMessage();
-    const { client, signalled } = temporalStub(new Set([sendMessageWorkflowId(message.id)]));
+    const { client, signalled } = temporalStub({ ended: new Set([sendMessageWorkflowId(message.id)]) });
 
     await drain(client, [[message, 'undelivered', 'UNDELIVERED']]);
 
     expect(signalled).toEqual([]);
-    expect(await reload(message.id)).toMatchObject({ status: 'UNDELIVERED' });
+    expect(await reload(message.id)).toMatchObject({ status: 'UNDELIVERED', awaitingDelivery: false });
   });
 });
 

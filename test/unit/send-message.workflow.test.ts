@@ -255,6 +255,24 @@ describe('sendMessage workflow', () => {
     expect(calls).toEqual(['prepareSend', 'sendSms', 'applyDeliveryEvents']);
   });
 
+  test('a notice that comes with its news applied ends the workflow with the message as it says, without a database step', async () => {
+    const { activities, calls } = stubActivities();
+
+    const result = await withWorker(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(sendMessage, { taskQueue, workflowId: 'wf-applied', args: [{ messageId: 7 }] });
+      await waitingForDelivery(handle);
+      await handle.signal(deliveryStatusSignal, {
+        eventId: ++sequence,
+        status: 'UNDELIVERED',
+        applied: { status: 'UNDELIVERED', errorCode: '30003', errorMessage: 'Unreachable destination handset' },
+      });
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: 'UNDELIVERED', errorCode: '30003', errorMessage: 'Unreachable destination handset', providerMessageId: 'SM1' });
+    expect(calls).toEqual(['prepareSend', 'sendSms']);
+  });
+
   test('the database steps run as local activities in the workflow task; only the provider call is an activity task', async () => {
     const { activities } = stubActivities({ applyDeliveryEvents: async () => state('DELIVERED') });
 
