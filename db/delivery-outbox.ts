@@ -20,6 +20,8 @@ export interface KeptEvent {
 export type KeptReport = DeliveryReport & { providerMessageId: string };
 
 const FINAL_STATUSES = MESSAGE_STATUSES.filter(isFinal);
+/** As literals, for a query that must match the predicate of messages_awaited_final_idx. */
+const FINAL_STATUS_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(', ');
 
 const KEEP_EVENT = {
   name: 'delivery-outbox-keep',
@@ -138,9 +140,9 @@ export async function finalNewsUnheard(pool: Pool | ClientBase, olderThanMs: num
     text: `select m.id as message_id, array[]::bigint[] as event_ids, m.status as final_status,
                   (select max(e.id) from message_status_events e where e.message_id = m.id) as final_event_id
              from messages m
-            where m.awaiting_delivery and m.status = any($1::text[]) and m.updated_at < now() - make_interval(secs => $2)
-            order by m.updated_at limit $3`,
-    values: [FINAL_STATUSES, olderThanMs / 1000, limit],
+            where m.awaiting_delivery and m.status in (${FINAL_STATUS_LIST}) and m.updated_at < now() - make_interval(secs => $1)
+            order by m.updated_at limit $2`,
+    values: [olderThanMs / 1000, limit],
   });
   return newsOf(rows);
 }

@@ -22,6 +22,7 @@ import {
   type DeliveryReport,
 } from '../../db/delivery';
 import { Message, MessageStatusEvent } from '../../db/entities';
+import { MESSAGE_STATUSES, isFinal } from '../../db/message-status';
 import { createOrm, withPgClient, type Orm } from '../../db/orm';
 import { withPoolClient } from '../../db/pg';
 import { createTenant, type Tenant } from '../support/factories';
@@ -316,6 +317,14 @@ describe('DeliveryDrainer', () => {
 
     await stopAwaitingFinal(pool, [message.id]);
     expect((await finalNewsUnheard(pool, 0, 10_000)).some((n) => n.messageId === message.id)).toBe(false);
+  });
+
+  test('the index the sweep for unheard final news reads holds awaited messages at exactly the final statuses', async () => {
+    const { rows } = await pool.query<{ indexdef: string }>(`select indexdef from pg_indexes where indexname = 'messages_awaited_final_idx'`);
+    const indexed = MESSAGE_STATUSES.filter((status) => rows[0].indexdef.includes(`'${status}'`));
+
+    expect(rows[0].indexdef).toContain('WHERE (awaiting_delivery AND');
+    expect(indexed).toEqual(MESSAGE_STATUSES.filter(isFinal));
   });
 
   test('a send waiting again (a retry) is not released by news its earlier attempt\'s workflow heard', async () => {
