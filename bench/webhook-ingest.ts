@@ -13,7 +13,12 @@
  *
  * Flags: --messages (5000 per phase) --live (500 of them sent through the real send path)
  * --concurrency (32) --rates (250,500; "" for none) --open-in-flight (256) --warmup (200)
- * --phases closed,open --timeout-min (15) --label. BENCH_NODE_ARGS adds node flags to the services.
+ * --phases closed,open --timeout-min (15) --temporal-cores (1; 0 for all) --label. BENCH_NODE_ARGS
+ * adds node flags to the services.
+ *
+ * The Temporal dev server runs on at most --temporal-cores cores at once (GOMAXPROCS). It stands
+ * in for a Temporal cluster, which in production runs on hosts of its own; on a small machine,
+ * left to all its cores, its bursts take every core the API and PostgreSQL answer callbacks on.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -40,6 +45,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '200' },
     phases: { type: 'string', default: 'closed,open' },
     'timeout-min': { type: 'string', default: '15' },
+    'temporal-cores': { type: 'string', default: '1' },
     label: { type: 'string' },
   },
 });
@@ -59,6 +65,7 @@ const options = {
   warmup: int('warmup', flags.warmup),
   phases: flags.phases.split(',').map((p) => p.trim()),
   timeoutMin: int('timeout-min', flags['timeout-min'], 1),
+  temporalCores: int('temporal-cores', flags['temporal-cores']),
   label: flags.label,
   mix: DEFAULT_MIX,
 };
@@ -88,12 +95,12 @@ async function startStack(tmp: string): Promise<Stack> {
   const db = await life.guard(prepareDatabase(life, process.env.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/omega_bench_webhooks'));
   say(`database ${db.url} (${db.fresh ? 'fresh' : 'given, kept'}), business ${db.businessId}`);
   const { url: sandboxUrl } = await startSandbox(life, SANDBOX_CALLBACKS_HELD_MS);
-  const temporal = await life.guard(startTemporal(life, tmp, 'file'));
+  const temporal = await life.guard(startTemporal(life, tmp, 'file', [], options.temporalCores || undefined));
   const port = await freePort();
   const adminKey = randomBytes(24).toString('hex');
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = serviceEnv({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port), PUBLIC_BASE_URL: baseUrl, SANDBOX_URL: sandboxUrl, OMEGA_ADMIN_API_KEY: adminKey });
-  say(`starting worker and API (Temporal ${temporal.address})`);
+  say(`starting worker and API (Temporal ${temporal.address}, ${options.temporalCores ? `on at most ${options.temporalCores} of ${os.cpus().length} cores` : 'on every core'})`);
   const worker = life.spawnService('worker', 'scripts/worker.ts', env, path.join(tmp, 'worker.log'));
   const api = life.spawnService('api', 'scripts/api.ts', env, path.join(tmp, 'api.log'));
   await whileRunning([api, worker], waitForPort(port, 90_000));

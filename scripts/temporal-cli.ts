@@ -81,8 +81,11 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts `temporal server start-dev` with our search attributes, its state in a SQLite file. */
-export async function startTemporalDevServer(options: { port: number; uiPort: number; dbFile: string; log?: (line: string) => void }): Promise<DevServer> {
+/**
+ * Starts `temporal server start-dev` with our search attributes, its state in a SQLite file.
+ * `cores` caps the cores its Go runtime runs on at once (GOMAXPROCS); by default, all of them.
+ */
+export async function startTemporalDevServer(options: { port: number; uiPort: number; dbFile: string; cores?: number; log?: (line: string) => void }): Promise<DevServer> {
   const cli = temporalCli(options.log);
   mkdirSync(path.dirname(options.dbFile), { recursive: true });
   const args = [
@@ -98,7 +101,8 @@ export async function startTemporalDevServer(options: { port: number; uiPort: nu
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]),
     ...DEV_SERVER_DYNAMIC_CONFIG_ARGS,
   ];
-  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const env = options.cores ? { ...process.env, GOMAXPROCS: String(options.cores) } : process.env;
+  const child = spawn(cli, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await Promise.race([
     waitForPort(options.port, 60_000),

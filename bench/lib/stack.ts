@@ -80,14 +80,15 @@ export interface RunningTemporal {
 
 /**
  * `file` with no extra arguments is the product's own dev server (scripts/temporal-cli: SQLite
- * file, WAL, synchronous=normal, its dynamic config). With `extraArgs` (e.g. `--dynamic-config-value
- * K=V`), or with `memory` (SQLite in memory), the same command line is started here, for comparison.
+ * file, WAL, synchronous=normal, its dynamic config), on at most `cores` cores at once if given.
+ * With `extraArgs` (e.g. `--dynamic-config-value K=V`), or with `memory` (SQLite in memory), the
+ * same command line is started here, for comparison.
  */
-export async function startTemporal(life: Lifecycle, tmpDir: string, storage: TemporalStorage, extraArgs: string[] = []): Promise<RunningTemporal> {
+export async function startTemporal(life: Lifecycle, tmpDir: string, storage: TemporalStorage, extraArgs: string[] = [], cores?: number): Promise<RunningTemporal> {
   const port = await freePort();
   const uiPort = await freePort();
   if (storage === 'file' && extraArgs.length === 0) {
-    const server = await startTemporalDevServer({ port, uiPort, dbFile: path.join(tmpDir, 'temporal.db') });
+    const server = await startTemporalDevServer({ port, uiPort, dbFile: path.join(tmpDir, 'temporal.db'), cores });
     life.track(server.process.pid);
     life.defer('stop Temporal dev server', () => server.stop());
     return { address: server.address, pid: server.process.pid!, stop: () => server.stop() };
