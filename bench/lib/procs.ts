@@ -29,6 +29,13 @@ export interface ProcReport {
   other: Omit<RoleUsage, 'peakRssMiB'>;
   /** Whole-machine busy time from /proc/stat, of cores × 100. */
   machineBusyPercent: number;
+  /** Of that, time the hypervisor ran something else on our virtual cores (steal), of cores × 100. */
+  stealPercent: number;
+  /**
+   * Time in which every runnable task waited for I/O at once (/proc/pressure/io, "full"), ms; null
+   * where the kernel has no pressure stall information. A stall no CPU figure shows.
+   */
+  ioFullStallMs: number | null;
 }
 
 interface PidTicks {
@@ -68,12 +75,22 @@ export function rssKiB(pid: number): number {
   }
 }
 
-function machineTicks(): { busy: number; total: number } {
+function machineTicks(): { busy: number; total: number; steal: number } {
   const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
   const n = values.map(Number);
   const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = n[3] + n[4];
-  return { busy: total - idle, total };
+  return { busy: total - idle, total, steal: n[7] };
+}
+
+/** Total µs in which all non-idle tasks stalled on I/O, or null without PSI. */
+function ioFullStallMicros(): number | null {
+  try {
+    const match = /^full .*total=(\d+)/m.exec(readFileSync('/proc/pressure/io', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function listPids(): number[] {
@@ -85,7 +102,8 @@ export class ProcSampler {
   private readonly peakRss = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private startedAt = 0;
-  private machineStart = { busy: 0, total: 0 };
+  private machineStart = { busy: 0, total: 0, steal: 0 };
+  private ioStallStart: number | null = null;
 
   constructor(
     private readonly roles: Role[],
@@ -95,6 +113,7 @@ export class ProcSampler {
   start(): void {
     this.startedAt = Date.now();
     this.machineStart = machineTicks();
+    this.ioStallStart = ioFullStallMicros();
     this.sample(true);
     this.timer = setInterval(() => this.sample(false), this.intervalMs);
     this.timer.unref();
@@ -116,7 +135,9 @@ export class ProcSampler {
       const cpuSeconds = cpu.get(name) ?? 0;
       return { cpuSeconds, cpuPercent: seconds > 0 ? (100 * cpuSeconds) / seconds : 0 };
     };
-    const busyShare = (machineEnd.busy - this.machineStart.busy) / Math.max(1, machineEnd.total - this.machineStart.total);
+    const elapsedTicks = Math.max(1, machineEnd.total - this.machineStart.total);
+    const busyShare = (machineEnd.busy - this.machineStart.busy) / elapsedTicks;
+    const ioStallEnd = ioFullStallMicros();
     return {
       durationMs,
       cores,
@@ -124,6 +145,8 @@ export class ProcSampler {
       postgres: usage('postgres'),
       other: usage('other'),
       machineBusyPercent: busyShare * cores * 100,
+      stealPercent: ((machineEnd.steal - this.machineStart.steal) / elapsedTicks) * cores * 100,
+      ioFullStallMs: ioStallEnd === null || this.ioStallStart === null ? null : (ioStallEnd - this.ioStallStart) / 1000,
     };
   }
 

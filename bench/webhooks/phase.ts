@@ -183,6 +183,8 @@ export function ingestTable(results: IngestResult[]): string {
     ['CPU postgres % / ms per callback', (r) => `${f(r.resources.postgres.cpuPercent, 0)} / ${cpuMs(r, r.resources.postgres.cpuSeconds)}`],
     ['CPU other processes %', (r) => f(r.resources.other.cpuPercent, 0)],
     [`machine busy % (of ${os.cpus().length * 100})`, (r) => f(r.resources.machineBusyPercent, 0)],
+    ['  of which stolen by the host %', (r) => f(r.resources.stealPercent, 1)],
+    ['every task stalled on I/O ms', (r) => (r.resources.ioFullStallMs === null ? '-' : f(r.resources.ioFullStallMs, 0))],
     ['load average before', (r) => f(r.loadAverageBefore[0], 2)],
     ['peak RSS api / worker MiB', (r) => `${f(r.resources.roles.api?.peakRssMiB, 0)} / ${f(r.resources.roles.worker?.peakRssMiB, 0)}`],
   ];
