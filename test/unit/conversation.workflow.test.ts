@@ -34,11 +34,12 @@ let devEnv: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 let sequence = 0;
 
+const startTimeSkipping = () =>
+  TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER! } } });
+
 beforeAll(async () => {
   quietTemporalRuntime();
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER! } },
-  });
+  env = await startTimeSkipping();
   devEnv = await startDevServerEnv();
   bundle = await bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
 });
@@ -47,6 +48,24 @@ afterAll(async () => {
   await env?.teardown();
   await devEnv?.teardown();
 });
+
+/**
+ * Gives each test of the block a time-skipping server of its own, for tests that sleep through
+ * timers: when a test leaves a server's clock stuck (see withWorker), under load it has once timed
+ * out every test after it on that server; now it stays that test's failure alone.
+ */
+function ownClockPerTest(): void {
+  let shared: TestWorkflowEnvironment;
+  beforeEach(async () => {
+    shared = env;
+    env = await startTimeSkipping();
+  });
+  afterEach(async () => {
+    const own = env;
+    env = shared;
+    await own.teardown();
+  });
+}
 
 interface StatusChange {
   from: ConversationStatus;
@@ -297,6 +316,7 @@ describe('conversation workflow', () => {
   });
 
   describe('snoozing', () => {
+    ownClockPerTest();
     test.each([
       { case: 'without snooze_until', snoozeUntil: (_now: number) => undefined },
       { case: 'with a snooze_until in the past', snoozeUntil: (now: number) => new Date(now - HOUR_MS).toISOString() },
@@ -352,6 +372,7 @@ describe('conversation workflow', () => {
   });
 
   describe('auto-resolve after inactivity', () => {
+    ownClockPerTest();
     const WEEK = { autoResolveAfterMs: 7 * DAY_MS };
 
     test.each(['ACTIVE', 'PENDING'] as const)('%s with a 7-day setting is RESOLVED 7 days after its last activity', async (status) => {
@@ -584,6 +605,7 @@ describe('conversation workflow', () => {
   });
 
   describe('end of a run', () => {
+    ownClockPerTest();
     test.each(['RESOLVED', 'ARCHIVED'] as const)('a %s conversation idle for a day ends its run with the snapshot', async (status) => {
       const now = await env.currentTimeMs();
       const fake = fakeConversation(rowIn(status, now));
