@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { applyKeptEvents, finalNewsUnheard, newsOfKeptEvents, stopAwaitingFinal, unappliedNewsLeftBehind, type PendingNews } from '../db/delivery-outbox';
 import type { Message } from '../db/entities';
 import { withPoolClient } from '../db/pg';
-import type { AppliedDelivery } from '../workflows/definitions';
+import { appliedDelivery, type AppliedDelivery } from '../workflows/definitions';
 import { SIGNAL_CONCURRENCY, signalFinalNews } from './delivery-reports';
 
 /**
@@ -189,9 +189,3 @@ export class DeliveryDrainer {
     }
   }
 }
-
-const appliedDelivery = (message: Message): AppliedDelivery => ({
-  status: message.status,
-  errorCode: message.errorCode ?? undefined,
-  errorMessage: message.errorMessage ?? undefined,
-});

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { CallEvent, CallLog } from '../db/call-log';
+import type { Message } from '../db/entities';
 import type { ConversationSnapshot } from '../db/conversations';
 import type { ProcessedMessage, StoredMessage } from '../db/inbound';
 import type { RetryFilter } from '../db/retries';
@@ -48,6 +49,12 @@ export type SendMessageResult = SendMessageState;
 
 /** The message's delivery as it stands once news is applied. */
 export type AppliedDelivery = Pick<SendMessageState, 'status' | 'errorCode' | 'errorMessage'>;
+
+export const appliedDelivery = (message: Pick<Message, 'status' | 'errorCode' | 'errorMessage'>): AppliedDelivery => ({
+  status: message.status,
+  errorCode: message.errorCode ?? undefined,
+  errorMessage: message.errorMessage ?? undefined,
+});
 
 /** A provider told us something about the message; the details are already stored as an event. */
 export interface DeliveryNotice {

@@ -37,10 +37,10 @@ export class Message {
   requestHash?: string | null;
   providerMessageId?: string | null;
   /**
-   * Its send workflow waits for the news that ends the send: such news wakes the workflow, which
-   * applies it. Otherwise (the workflow stopped waiting, or the message was only recorded) news is
-   * applied where it lands. Only the workflow stops waiting: news applied before it heard of it
-   * must still wake it.
+   * Its send workflow waits for the news that ends the send: such news wakes the workflow.
+   * Otherwise (the workflow stopped waiting, or the message was only recorded) news is applied
+   * where it lands, with no signal. It stops only once the workflow has heard its final news (or
+   * gave up at its deadline): news applied before the workflow heard must still wake it.
    */
   awaitingDelivery: boolean = false;
   errorCode?: string | null;
